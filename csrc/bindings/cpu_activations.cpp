@@ -1,0 +1,2 @@
+#include "bindings/cpu_bindings.h"
+namespace axonic::bind { void register_activations(py::module_&) {} }

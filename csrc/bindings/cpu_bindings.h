@@ -1,0 +1,14 @@
+// Each csrc/bindings/cpu_<family>.cpp defines register_<family>(module), and
+// cpu_module.cpp calls them all. Adding a kernel family: one file, one line there.
+#pragma once
+
+#include "bindings/array_checks.h"
+
+namespace axonic::bind {
+
+void register_runtime(py::module_& m);
+void register_gemm(py::module_& m);
+void register_activations(py::module_& m);
+void register_softmax(py::module_& m);
+
+}  // namespace axonic::bind

@@ -1,0 +1,22 @@
+// axonic._cuda: built when CMake finds nvcc. It links the CUDA runtime
+// statically, so importing it never needs a driver; the queries report why no
+// device is usable instead of failing.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "cuda/device_query.h"
+
+namespace py = pybind11;
+
+PYBIND11_MODULE(_cuda, m) {
+  m.doc() = "axonic's CUDA module";
+  m.def(
+      "device_report",
+      [] {
+        auto r = axonic::cuda::query_devices();
+        return py::make_tuple(r.count, r.reason);
+      },
+      "(device count, reason it is 0 or '')");
+  m.def("runtime_version", &axonic::cuda::runtime_version, "CUDA runtime version, e.g. 13000.");
+  m.def("device_name", &axonic::cuda::device_name, py::arg("index"));
+}

@@ -1,0 +1,52 @@
+#include "cpu/gemm.h"
+
+#include "common/checks.h"
+#include "common/cpu_features.h"
+#include "cpu/gemm_arch.h"
+
+namespace axonic::cpu {
+
+void check_gemm_shape(const GemmShape& s) {
+  AXONIC_CHECK(s.m >= 0 && s.n >= 0 && s.k >= 0, "gemm sizes must be non-negative, got m=", s.m,
+               " n=", s.n, " k=", s.k);
+  const int64_t a_row = s.trans_a ? s.m : s.k;
+  const int64_t b_row = s.trans_b ? s.k : s.n;
+  AXONIC_CHECK(s.lda >= (a_row > 1 ? a_row : 1), "lda=", s.lda, " is smaller than a row of ",
+               s.trans_a ? "A^T" : "A", " (", a_row, " elements)");
+  AXONIC_CHECK(s.ldb >= (b_row > 1 ? b_row : 1), "ldb=", s.ldb, " is smaller than a row of ",
+               s.trans_b ? "B^T" : "B", " (", b_row, " elements)");
+  AXONIC_CHECK(s.ldc >= (s.n > 1 ? s.n : 1), "ldc=", s.ldc, " is smaller than a row of C (", s.n,
+               " elements)");
+}
+
+template <typename T>
+void gemm(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c) {
+  check_gemm_shape(s);
+  switch (active_isa()) {
+#ifdef AXONIC_HAVE_ISA_avx512
+    case Isa::avx512: return avx512::gemm(s, alpha, a, b, beta, c);
+#endif
+#ifdef AXONIC_HAVE_ISA_avx2
+    case Isa::avx2: return avx2::gemm(s, alpha, a, b, beta, c);
+#endif
+    default: return generic::gemm(s, alpha, a, b, beta, c);
+  }
+}
+
+template void gemm<float>(const GemmShape&, float, const float*, const float*, float, float*);
+template void gemm<double>(const GemmShape&, double, const double*, const double*, double,
+                           double*);
+
+const char* gemm_kernel_name() {
+  switch (active_isa()) {
+#ifdef AXONIC_HAVE_ISA_avx512
+    case Isa::avx512: return avx512::kernel_name();
+#endif
+#ifdef AXONIC_HAVE_ISA_avx2
+    case Isa::avx2: return avx2::kernel_name();
+#endif
+    default: return generic::kernel_name();
+  }
+}
+
+}  // namespace axonic::cpu

@@ -1,0 +1,29 @@
+// General matrix multiply on row-major matrices:
+//   C (m x n, row stride ldc) = alpha * op(A) * op(B) + beta * C
+// op(A) is m x k: A is stored m x k (lda >= k) or, with trans_a, k x m (lda >= m).
+// op(B) is k x n: B is stored k x n (ldb >= n) or, with trans_b, n x k (ldb >= k).
+// beta == 0 never reads C, so C may hold garbage (numpy.empty) or NaN.
+// The blocked kernel itself lives in gemm_arch.cpp, compiled once per ISA.
+#pragma once
+
+#include <cstdint>
+
+namespace axonic::cpu {
+
+struct GemmShape {
+  bool trans_a, trans_b;
+  int64_t m, n, k;
+  int64_t lda, ldb, ldc;
+};
+
+// Throws std::invalid_argument for negative sizes or leading dimensions shorter
+// than the rows they describe.
+void check_gemm_shape(const GemmShape& s);
+
+template <typename T>
+void gemm(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c);
+
+// The name of the micro-kernel in use: "avx512 12x32", "avx2 6x16", "generic 4x8"...
+const char* gemm_kernel_name();
+
+}  // namespace axonic::cpu

@@ -1,0 +1,1 @@
+from axonic import _cpu
