@@ -1,0 +1,249 @@
+// Softmax, log-softmax and fused softmax-cross-entropy; contract in softmax.h.
+//
+// Layout: rows x cols, row-major, the reduction running along a row (the last
+// axis). Per row z, with m = max_j z_j:
+//   s = sum_j exp(z_j - m)                    accumulated in double
+//   softmax_j     = exp(z_j - m) / s
+//   log_softmax_j = (z_j - m) - log s
+// Subtracting m bounds every exp argument by 0, so no logit can overflow it, and
+// the largest term is exp(0) = 1, so s >= 1 and log s never meets 0. z_j - m is
+// formed in double, which is exact for float32 logits: logits of +-3e38, whose
+// difference overflows float32, still give the right probabilities and losses.
+// The forward stores exp(z_j - m) in out while summing and scales it by 1/s after,
+// one exp per element instead of two.
+//
+// Backward, from the forward output as in the reference:
+//   softmax      grad_in = y * (g - sum_j g_j y_j)
+//   log-softmax  grad_in = g - exp(y) * sum_j g_j
+// Cross-entropy of row i, with p = softmax(z):
+//   label y_i    loss_i = (m - z_{y_i}) + log s          grad_ij = g_i (p_ij - [j == y_i])
+//                rows whose label is ignore_index get loss 0 and gradient 0.
+//   target t_i   loss_i = -sum_{j: t_ij != 0} t_ij log p_ij
+//                grad_ij = g_i (p_ij sum_k t_ik - t_ij)
+//                Skipping t_ij = 0 keeps 0 * log 0 = 0 * -inf out of the sum.
+// Labels are checked on the calling thread before anything is written, and the first
+// bad one in row order is reported, as the reference does.
+//
+// Rows are independent: once rows x cols reaches kParallelElements the rows are split
+// over OpenMP threads, each row reduced serially by one thread. Smaller problems stay
+// on the calling thread, where a fork/join would cost more than the work. (Few very
+// long rows therefore use few threads; no model here has them.)
+//
+// NaN or +inf in a row makes the whole row NaN (through m or s), as in the reference.
+#include "cpu/softmax.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/checks.h"
+
+namespace axonic::cpu {
+
+namespace {
+
+constexpr int64_t kParallelElements = int64_t{1} << 15;
+
+template <typename RowFn>
+void for_each_row(int64_t rows, int64_t cols, const RowFn& row_fn) {
+  if (rows > 1 && rows * cols >= kParallelElements) {
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < rows; ++r) row_fn(r);
+  } else {
+    for (int64_t r = 0; r < rows; ++r) row_fn(r);
+  }
+}
+
+// max_j z_j. A NaN may or may not win; either way it reaches the sum below.
+template <typename T>
+double row_max(const T* z, int64_t cols) {
+  T m = z[0];
+#pragma omp simd reduction(max : m)
+  for (int64_t j = 1; j < cols; ++j) m = std::max(m, z[j]);
+  return static_cast<double>(m);
+}
+
+// e_j = exp(z_j - shift) written into e (rounded to T); returns sum_j of the unrounded
+// values.
+template <typename T>
+double store_exp_and_sum(const T* z, T* e, int64_t cols, double shift) {
+  double sum = 0.0;
+  for (int64_t j = 0; j < cols; ++j) {
+    const double value = std::exp(static_cast<double>(z[j]) - shift);
+    e[j] = static_cast<T>(value);
+    sum += value;
+  }
+  return sum;
+}
+
+template <typename T>
+double sum_exp(const T* z, int64_t cols, double shift) {
+  double sum = 0.0;
+  for (int64_t j = 0; j < cols; ++j) sum += std::exp(static_cast<double>(z[j]) - shift);
+  return sum;
+}
+
+template <typename T>
+void scale_in_place(T* values, int64_t cols, double factor) {
+#pragma omp simd
+  for (int64_t j = 0; j < cols; ++j)
+    values[j] = static_cast<T>(static_cast<double>(values[j]) * factor);
+}
+
+// probs = softmax(z) for one row; returns m and log s (see the top of the file).
+struct RowShift {
+  double max;
+  double log_sum;
+};
+
+template <typename T>
+RowShift softmax_row(const T* z, T* probs, int64_t cols) {
+  const double m = row_max(z, cols);
+  const double s = store_exp_and_sum(z, probs, cols, m);
+  scale_in_place(probs, cols, 1.0 / s);
+  return {m, std::log(s)};
+}
+
+}  // namespace
+
+template <typename T>
+void softmax_forward(const T* x, T* out, int64_t rows, int64_t cols, bool log) {
+  for_each_row(rows, cols, [=](int64_t r) {
+    const T* z = x + r * cols;
+    T* y = out + r * cols;
+    if (!log) {
+      softmax_row(z, y, cols);
+      return;
+    }
+    const double m = row_max(z, cols);
+    const double log_sum = std::log(sum_exp(z, cols, m));
+#pragma omp simd
+    for (int64_t j = 0; j < cols; ++j)
+      y[j] = static_cast<T>((static_cast<double>(z[j]) - m) - log_sum);
+  });
+}
+
+template <typename T>
+void softmax_backward(const T* y, const T* grad_out, T* grad_in, int64_t rows, int64_t cols,
+                      bool log) {
+  for_each_row(rows, cols, [=](int64_t r) {
+    const T* yr = y + r * cols;
+    const T* g = grad_out + r * cols;
+    T* gi = grad_in + r * cols;
+    if (log) {
+      double sum_g = 0.0;
+#pragma omp simd reduction(+ : sum_g)
+      for (int64_t j = 0; j < cols; ++j) sum_g += static_cast<double>(g[j]);
+      for (int64_t j = 0; j < cols; ++j)
+        gi[j] = static_cast<T>(static_cast<double>(g[j]) -
+                               std::exp(static_cast<double>(yr[j])) * sum_g);
+    } else {
+      double dot = 0.0;
+#pragma omp simd reduction(+ : dot)
+      for (int64_t j = 0; j < cols; ++j)
+        dot += static_cast<double>(g[j]) * static_cast<double>(yr[j]);
+#pragma omp simd
+      for (int64_t j = 0; j < cols; ++j)
+        gi[j] = static_cast<T>(static_cast<double>(yr[j]) * (static_cast<double>(g[j]) - dot));
+    }
+  });
+}
+
+void check_class_labels(const int64_t* labels, int64_t rows, int64_t classes,
+                        int64_t ignore_index) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t label = labels[r];
+    AXONIC_CHECK(label == ignore_index || (label >= 0 && label < classes), "label ", label,
+                 " at row ", r, " is out of range: expected 0 <= label < ", classes,
+                 " (or ignore_index=", ignore_index, ")");
+  }
+}
+
+template <typename T>
+void softmax_cross_entropy_forward_labels(const T* logits, const int64_t* labels, T* loss,
+                                          T* probs, int64_t rows, int64_t classes,
+                                          int64_t ignore_index) {
+  check_class_labels(labels, rows, classes, ignore_index);
+  for_each_row(rows, classes, [=](int64_t r) {
+    const T* z = logits + r * classes;
+    const RowShift shift = softmax_row(z, probs + r * classes, classes);
+    const int64_t label = labels[r];
+    loss[r] = label == ignore_index
+                  ? T(0)
+                  : static_cast<T>((shift.max - static_cast<double>(z[label])) + shift.log_sum);
+  });
+}
+
+template <typename T>
+void softmax_cross_entropy_forward_probabilities(const T* logits, const T* target, T* loss,
+                                                 T* probs, int64_t rows, int64_t classes) {
+  for_each_row(rows, classes, [=](int64_t r) {
+    const T* z = logits + r * classes;
+    const T* t = target + r * classes;
+    const RowShift shift = softmax_row(z, probs + r * classes, classes);
+    double sum = 0.0;  // sum_j t_j log p_j over t_j != 0
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < classes; ++j) {
+      const double log_p = (static_cast<double>(z[j]) - shift.max) - shift.log_sum;
+      sum += t[j] != T(0) ? static_cast<double>(t[j]) * log_p : 0.0;
+    }
+    loss[r] = static_cast<T>(-sum);
+  });
+}
+
+template <typename T>
+void softmax_cross_entropy_backward_labels(const T* probs, const int64_t* labels,
+                                           const T* grad_loss, T* grad_logits, int64_t rows,
+                                           int64_t classes, int64_t ignore_index) {
+  check_class_labels(labels, rows, classes, ignore_index);
+  for_each_row(rows, classes, [=](int64_t r) {
+    const T* p = probs + r * classes;
+    T* gz = grad_logits + r * classes;
+    const int64_t label = labels[r];
+    if (label == ignore_index) {
+      std::fill(gz, gz + classes, T(0));
+      return;
+    }
+    const double g = static_cast<double>(grad_loss[r]);
+#pragma omp simd
+    for (int64_t j = 0; j < classes; ++j) gz[j] = static_cast<T>(g * static_cast<double>(p[j]));
+    gz[label] = static_cast<T>(g * (static_cast<double>(p[label]) - 1.0));
+  });
+}
+
+template <typename T>
+void softmax_cross_entropy_backward_probabilities(const T* probs, const T* target,
+                                                  const T* grad_loss, T* grad_logits,
+                                                  int64_t rows, int64_t classes) {
+  for_each_row(rows, classes, [=](int64_t r) {
+    const T* p = probs + r * classes;
+    const T* t = target + r * classes;
+    T* gz = grad_logits + r * classes;
+    double target_sum = 0.0;
+#pragma omp simd reduction(+ : target_sum)
+    for (int64_t j = 0; j < classes; ++j) target_sum += static_cast<double>(t[j]);
+    const double g = static_cast<double>(grad_loss[r]);
+#pragma omp simd
+    for (int64_t j = 0; j < classes; ++j)
+      gz[j] = static_cast<T>(
+          g * (static_cast<double>(p[j]) * target_sum - static_cast<double>(t[j])));
+  });
+}
+
+#define AXONIC_INSTANTIATE_SOFTMAX(T)                                                          \
+  template void softmax_forward<T>(const T*, T*, int64_t, int64_t, bool);                      \
+  template void softmax_backward<T>(const T*, const T*, T*, int64_t, int64_t, bool);           \
+  template void softmax_cross_entropy_forward_labels<T>(const T*, const int64_t*, T*, T*,      \
+                                                        int64_t, int64_t, int64_t);            \
+  template void softmax_cross_entropy_forward_probabilities<T>(const T*, const T*, T*, T*,     \
+                                                               int64_t, int64_t);              \
+  template void softmax_cross_entropy_backward_labels<T>(const T*, const int64_t*, const T*,   \
+                                                         T*, int64_t, int64_t, int64_t);       \
+  template void softmax_cross_entropy_backward_probabilities<T>(const T*, const T*, const T*,  \
+                                                                T*, int64_t, int64_t);
+
+AXONIC_INSTANTIATE_SOFTMAX(float)
+AXONIC_INSTANTIATE_SOFTMAX(double)
+
+#undef AXONIC_INSTANTIATE_SOFTMAX
+
+}  // namespace axonic::cpu

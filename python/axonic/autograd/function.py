@@ -1,0 +1,71 @@
+"""``Function``: one differentiable operation, forward and backward on raw arrays.
+
+A subclass defines ``forward(ctx, *args)`` returning an array and
+``backward(ctx, grad)`` returning one gradient (or None) per Tensor argument, in
+order. Arguments that are not Tensors (axes, shapes, flags) pass through
+unchanged and get no gradient. ``apply`` unwraps Tensors, runs forward on their
+backend, and records the node when any input requires grad.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backends import get_backend
+from ..grad_mode import is_grad_enabled
+
+
+class Context:
+    """What forward leaves for backward: saved arrays, attributes, and the backend."""
+
+    def __init__(self, backend, needs_input_grad: tuple[bool, ...]):
+        self.backend = backend
+        self.xp = backend.xp
+        self.needs_input_grad = needs_input_grad
+        self.saved: tuple = ()
+
+    def save_for_backward(self, *arrays) -> None:
+        self.saved = arrays
+
+
+class Node:
+    """A recorded operation: its Function, context, and the Tensors it consumed."""
+
+    __slots__ = ("function", "ctx", "inputs")
+
+    def __init__(self, function: type[Function], ctx: Context, inputs: list):
+        self.function = function
+        self.ctx = ctx
+        self.inputs = inputs
+
+
+class Function:
+    @staticmethod
+    def forward(ctx: Context, *args: Any):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Context, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args: Any):
+        from ..tensor import Tensor
+
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        device = tensors[0].device
+        for t in tensors[1:]:
+            if t.device != device:
+                raise RuntimeError(
+                    f"{cls.__name__}: expected all tensors on one device, found {device} and "
+                    f"{t.device}; move them with .to('{device}')"
+                )
+        raw = [a._data if isinstance(a, Tensor) else a for a in args]
+        record = is_grad_enabled() and any(t.requires_grad for t in tensors)
+        ctx = Context(get_backend(device), tuple(t.requires_grad for t in tensors))
+        # asarray: NumPy reductions return scalars, a Tensor always holds an array
+        out = Tensor._wrap(ctx.xp.asarray(cls.forward(ctx, *raw)))
+        if record:
+            out.requires_grad = True
+            out._node = Node(cls, ctx, tensors)
+        return out

@@ -1,0 +1,118 @@
+"""Matrix products on the backend's GEMM kernel: matmul (batched) and linear."""
+
+from __future__ import annotations
+
+from .ops_elementwise import unbroadcast
+from .function import Function
+
+
+def _check_float_pair(a, b, what: str) -> None:
+    if a.dtype != b.dtype:
+        raise TypeError(
+            f"{what}: operands have different dtypes ({a.dtype} and {b.dtype}); convert one "
+            "with .float() or .double()"
+        )
+    if a.dtype.kind != "f":
+        raise TypeError(f"{what} needs float32 or float64 operands, got {a.dtype}")
+
+
+def gemm(backend, a, b, trans_a: bool = False, trans_b: bool = False, out=None, beta: float = 0.0):
+    """op(a) @ op(b) through the backend's GEMM; a, b 2-D, or 3-D stacks of equal batch."""
+    xp = backend.xp
+    a, b = xp.ascontiguousarray(a), xp.ascontiguousarray(b)
+    if out is None:
+        m = a.shape[-1] if trans_a else a.shape[-2]
+        n = b.shape[-2] if trans_b else b.shape[-1]
+        out = xp.empty(a.shape[:-2] + (m, n), dtype=a.dtype)
+    backend.gemm(a, b, out, trans_a=trans_a, trans_b=trans_b, alpha=1.0, beta=beta)
+    return out
+
+
+def _batched(backend, a, b, trans_a: bool, trans_b: bool):
+    """op(a) @ op(b) for (..., M, K) stacks with NumPy batch broadcasting."""
+    xp = backend.xp
+    batch = xp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a3 = xp.broadcast_to(a, batch + a.shape[-2:]).reshape((-1,) + a.shape[-2:])
+    b3 = xp.broadcast_to(b, batch + b.shape[-2:]).reshape((-1,) + b.shape[-2:])
+    out = gemm(backend, a3, b3, trans_a, trans_b)
+    return out.reshape(batch + out.shape[-2:])
+
+
+class MatMul(Function):
+    """a (..., M, K) @ b (..., K, N), both at least 2-D (the Tensor layer lifts 1-D operands).
+
+    When b is a plain matrix, a's leading axes fold into rows: one GEMM of
+    (prod(...) * M, K) @ (K, N), and the weight gradient is one GEMM too.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _check_float_pair(a, b, "matmul")
+        if a.shape[-1] != b.shape[-2]:
+            raise ValueError(
+                f"matmul: shapes {a.shape} and {b.shape} do not align: a has {a.shape[-1]} "
+                f"columns but b has {b.shape[-2]} rows"
+            )
+        ctx.save_for_backward(a, b)
+        if b.ndim == 2:
+            rows = a.reshape(-1, a.shape[-1])
+            return gemm(ctx.backend, rows, b).reshape(a.shape[:-1] + (b.shape[1],))
+        return _batched(ctx.backend, a, b, False, False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        need_a, need_b = ctx.needs_input_grad
+        backend, xp = ctx.backend, ctx.xp
+        grad_a = grad_b = None
+        if b.ndim == 2:
+            g_rows = grad.reshape(-1, b.shape[1])
+            if need_a:
+                grad_a = gemm(backend, g_rows, b, trans_b=True).reshape(a.shape)
+            if need_b:
+                grad_b = gemm(backend, a.reshape(-1, a.shape[-1]), g_rows, trans_a=True)
+            return grad_a, grad_b
+        if need_a:
+            grad_a = unbroadcast(xp, _batched(backend, grad, b, False, True), a.shape)
+        if need_b:
+            grad_b = unbroadcast(xp, _batched(backend, a, grad, True, False), b.shape)
+        return grad_a, grad_b
+
+
+class Linear(Function):
+    """y = x @ weight.T + bias; x (..., in), weight (out, in), bias (out,) or None.
+
+    The bias is fused into the GEMM: out starts as the broadcast bias and the
+    product accumulates onto it (beta = 1), saving a pass over the output.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        _check_float_pair(x, weight, "linear")
+        if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+            raise ValueError(
+                f"linear: input of shape {x.shape} does not match the layer: expected (..., "
+                f"{weight.shape[1]}) features, got {x.shape[-1] if x.ndim else 'a scalar'}"
+            )
+        xp = ctx.xp
+        rows = x.reshape(-1, x.shape[-1])
+        ctx.save_for_backward(rows, weight)
+        ctx.input_shape = x.shape
+        out = xp.empty((rows.shape[0], weight.shape[0]), dtype=x.dtype)
+        if bias is None:
+            gemm(ctx.backend, rows, weight, trans_b=True, out=out)
+        else:
+            out[...] = bias
+            gemm(ctx.backend, rows, weight, trans_b=True, out=out, beta=1.0)
+        return out.reshape(x.shape[:-1] + (weight.shape[0],))
+
+    @staticmethod
+    def backward(ctx, grad):
+        rows, weight = ctx.saved
+        backend = ctx.backend
+        g_rows = grad.reshape(-1, weight.shape[0])
+        need = ctx.needs_input_grad
+        grad_x = gemm(backend, g_rows, weight).reshape(ctx.input_shape) if need[0] else None
+        grad_w = gemm(backend, g_rows, rows, trans_a=True) if need[1] else None
+        grad_b = g_rows.sum(axis=0) if len(need) > 2 and need[2] else None
+        return grad_x, grad_w, grad_b

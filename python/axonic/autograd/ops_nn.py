@@ -1,0 +1,85 @@
+"""Neural-network operations on the backend's hand-written kernels."""
+
+from __future__ import annotations
+
+from ..backends.spec import BACKWARD_FROM_OUTPUT
+from .function import Function
+
+
+class Activation(Function):
+    """y = f(x) for one of backends.spec.ACTIVATIONS; alpha is leaky_relu's slope / elu's alpha."""
+
+    @staticmethod
+    def forward(ctx, x, kind, alpha):
+        if x.dtype.kind != "f":
+            raise TypeError(f"{kind} needs a float32 or float64 tensor, got {x.dtype}")
+        x = ctx.xp.ascontiguousarray(x)
+        out = ctx.xp.empty_like(x)
+        ctx.backend.activation_forward(kind, x, out, alpha)
+        ctx.kind, ctx.alpha = kind, alpha
+        ctx.save_for_backward(out if kind in BACKWARD_FROM_OUTPUT else x)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = ctx.xp.ascontiguousarray(grad)
+        grad_in = ctx.xp.empty_like(grad)
+        ctx.backend.activation_backward(ctx.kind, ctx.saved[0], grad, grad_in, ctx.alpha)
+        return grad_in
+
+
+class Softmax(Function):
+    """softmax or log_softmax along ``axis``; the kernel works on the last axis."""
+
+    @staticmethod
+    def forward(ctx, x, axis, log):
+        if x.dtype.kind != "f":
+            raise TypeError(f"softmax needs a float32 or float64 tensor, got {x.dtype}")
+        xp = ctx.xp
+        if x.ndim == 0:
+            raise ValueError("softmax needs at least one dimension, got a scalar")
+        axis = axis % x.ndim
+        moved = xp.ascontiguousarray(xp.moveaxis(x, axis, -1))
+        out = xp.empty_like(moved)
+        ctx.backend.softmax_forward(moved, out, log)
+        ctx.axis, ctx.log = axis, log
+        ctx.save_for_backward(out)
+        return xp.moveaxis(out, -1, axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        (y,) = ctx.saved
+        moved = xp.ascontiguousarray(xp.moveaxis(grad, ctx.axis, -1))
+        grad_in = xp.empty_like(moved)
+        ctx.backend.softmax_backward(y, moved, grad_in, ctx.log)
+        return xp.moveaxis(grad_in, -1, ctx.axis)
+
+
+class SoftmaxCrossEntropy(Function):
+    """Per-row loss (N,) of softmax(logits (N, C)) against labels (N,) or probabilities (N, C).
+
+    The target is a constant (no gradient). One fused kernel computes the
+    softmax and the loss; the backward reuses the saved probabilities.
+    """
+
+    @staticmethod
+    def forward(ctx, logits, target, ignore_index):
+        xp = ctx.xp
+        logits = xp.ascontiguousarray(logits)
+        target = xp.ascontiguousarray(target)
+        loss = xp.empty(logits.shape[:1], dtype=logits.dtype)
+        probs = xp.empty_like(logits)
+        ctx.backend.softmax_cross_entropy_forward(logits, target, loss, probs, ignore_index)
+        ctx.save_for_backward(probs, target)
+        ctx.ignore_index = ignore_index
+        return loss
+
+    @staticmethod
+    def backward(ctx, grad):
+        probs, target = ctx.saved
+        grad_logits = ctx.xp.empty_like(probs)
+        ctx.backend.softmax_cross_entropy_backward(
+            probs, target, ctx.xp.ascontiguousarray(grad), grad_logits, ctx.ignore_index
+        )
+        return grad_logits

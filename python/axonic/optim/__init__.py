@@ -1,0 +1,6 @@
+"""Optimizers: ``axonic.optim``."""
+
+from .optimizer import Optimizer
+from .sgd import SGD
+
+__all__ = ["Optimizer", "SGD"]
