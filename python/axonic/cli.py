@@ -1,0 +1,82 @@
+"""The ``axonic`` command: ``axonic info``, ``axonic demo``, ``axonic bench gemm``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _info(args: argparse.Namespace) -> int:
+    from .info import info
+
+    print(info())
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run
+
+    accuracy = run(epochs=args.epochs, hidden=args.hidden, lr=args.lr,
+                   batch_size=args.batch_size, seed=args.seed)
+    return 0 if accuracy > 0 else 1
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import run_gemm_bench
+
+    return run_gemm_bench(sizes=args.sizes, repeats=args.repeats, json_path=args.json,
+                          threads=args.threads)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def _shape(text: str) -> tuple[int, int, int]:
+    """'512' means 512x512x512; 'MxKxN' gives each."""
+    parts = [_positive_int(p) for p in text.lower().split("x")]
+    if len(parts) == 1:
+        return parts[0], parts[0], parts[0]
+    if len(parts) != 3:
+        raise argparse.ArgumentTypeError(f"expected N or MxKxN, got {text}")
+    return parts[0], parts[1], parts[2]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="axonic", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    info = commands.add_parser("info", help="version, build, threads, SIMD level, CUDA")
+    info.set_defaults(run=_info)
+
+    demo = commands.add_parser("demo", help="train an MLP on the bundled 8x8 digits data")
+    demo.add_argument("--epochs", type=_positive_int, default=20)
+    demo.add_argument("--hidden", type=_positive_int, default=128)
+    demo.add_argument("--lr", type=float, default=0.05)
+    demo.add_argument("--batch-size", type=_positive_int, default=64)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.set_defaults(run=_demo)
+
+    bench = commands.add_parser("bench", help="kernel benchmarks against NumPy")
+    kernels = bench.add_subparsers(dest="kernel", required=True)
+    gemm = kernels.add_parser("gemm", help="float32 GEMM GFLOP/s, axonic vs numpy.matmul")
+    gemm.add_argument("--sizes", type=_shape, nargs="+", default=None,
+                      help="N (square) or MxKxN; default: squares and MLP shapes")
+    gemm.add_argument("--repeats", type=_positive_int, default=5,
+                      help="timed runs per shape; the median is reported")
+    gemm.add_argument("--threads", type=_positive_int, default=None)
+    gemm.add_argument("--json", metavar="FILE", default=None, help="also write results as JSON")
+    gemm.set_defaults(run=_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""The user-facing entry points: the ``axonic`` command and the example scripts."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from axonic.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def run_example(name: str, *args: str) -> str:
+    result = subprocess.run([sys.executable, str(EXAMPLES / name), *args], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_info_names_version_simd_and_cuda(capsys):
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    for field in ("version", "build_type", "openmp_threads", "simd_level", "cuda_available"):
+        assert field in out
+
+
+def test_bench_gemm_prints_a_table_and_writes_json(capsys, tmp_path):
+    path = tmp_path / "gemm.json"
+    assert main(["bench", "gemm", "--sizes", "33", "7x13x5", "--repeats", "1",
+                 "--json", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "axonic GFLOP/s" in out and "numpy GFLOP/s" in out and "7x13x5" in out
+    results = json.loads(path.read_text())["results"]
+    assert [(r["m"], r["k"], r["n"]) for r in results] == [(33, 33, 33), (7, 13, 5)]
+    assert all(r["axonic_gflops"] > 0 and r["max_rel_error"] < 1e-4 for r in results)
+
+
+BAD_ARGUMENTS = [
+    ["bench", "gemm", "--sizes", "0"],
+    ["bench", "gemm", "--sizes", "2x3"],
+    ["demo", "--epochs", "-1"],
+]
+
+
+@pytest.mark.parametrize("bad", BAD_ARGUMENTS)
+def test_cli_rejects_bad_arguments(bad, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(bad)
+    assert exit_info.value.code == 2
+    assert "expected" in capsys.readouterr().err
+
+
+def test_demo_trains_and_reports_accuracy(capsys):
+    assert main(["demo", "--epochs", "3"]) == 0
+    out = capsys.readouterr().out
+    accuracy = float(re.search(r"test accuracy ([\d.]+)%", out).group(1))
+    assert "epoch   3/3" in out and accuracy > 85
+
+
+def test_xor_example_learns_xor():
+    out = run_example("xor.py")
+    classes = re.findall(r"\(class (\d)\)", out)
+    assert classes == ["0", "1", "1", "0"]
+
+
+def test_digits_mlp_example_reaches_95_percent():
+    out = run_example("digits_mlp.py")
+    accuracy = float(re.search(r"test accuracy: ([\d.]+)%", out).group(1))
+    assert accuracy >= 95.0
