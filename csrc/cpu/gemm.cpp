@@ -11,11 +11,11 @@ void check_gemm_shape(const GemmShape& s) {
                " n=", s.n, " k=", s.k);
   const int64_t a_row = s.trans_a ? s.m : s.k;
   const int64_t b_row = s.trans_b ? s.k : s.n;
-  AXONIC_CHECK(s.lda >= (a_row > 1 ? a_row : 1), "lda=", s.lda, " is smaller than a row of ",
+  AXONIC_CHECK(s.lda >= a_row, "lda=", s.lda, " is smaller than a row of ",
                s.trans_a ? "A^T" : "A", " (", a_row, " elements)");
-  AXONIC_CHECK(s.ldb >= (b_row > 1 ? b_row : 1), "ldb=", s.ldb, " is smaller than a row of ",
+  AXONIC_CHECK(s.ldb >= b_row, "ldb=", s.ldb, " is smaller than a row of ",
                s.trans_b ? "B^T" : "B", " (", b_row, " elements)");
-  AXONIC_CHECK(s.ldc >= (s.n > 1 ? s.n : 1), "ldc=", s.ldc, " is smaller than a row of C (", s.n,
+  AXONIC_CHECK(s.ldc >= s.n, "ldc=", s.ldc, " is smaller than a row of C (", s.n,
                " elements)");
 }
 

@@ -21,6 +21,7 @@ from .loss import (
     ContrastiveLoss,
     CrossEntropyLoss,
     HingeEmbeddingLoss,
+    HingeLoss,
     HuberLoss,
     KLDivLoss,
     L1Loss,
@@ -35,6 +36,6 @@ __all__ = [
     "Module", "Parameter", "Linear", "Identity", "Sequential", "Sigmoid", "Tanh", "ReLU",
     "LeakyReLU", "ELU", "SELU", "GELU", "SiLU", "Softmax", "LogSoftmax", "MSELoss", "L1Loss",
     "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
-    "HingeEmbeddingLoss", "KLDivLoss", "TripletMarginLoss", "ContrastiveLoss", "functional",
+    "HingeEmbeddingLoss", "HingeLoss", "KLDivLoss", "TripletMarginLoss", "ContrastiveLoss", "functional",
     "init",
 ]

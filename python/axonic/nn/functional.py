@@ -12,6 +12,7 @@ from .loss_functions import (  # noqa: F401 - re-exported
     contrastive_loss,
     cross_entropy,
     hinge_embedding_loss,
+    hinge_loss,
     huber_loss,
     kl_div,
     l1_loss,
@@ -29,7 +30,8 @@ def _require_tensor(x, name: str) -> Tensor:
 
 def _activation(x: Tensor, kind: str, alpha: float | None = None) -> Tensor:
     _require_tensor(x, kind)
-    return Activation.apply(x, kind, DEFAULT_ALPHA.get(kind, 0.0) if alpha is None else float(alpha))
+    alpha = DEFAULT_ALPHA.get(kind, 0.0) if alpha is None else float(alpha)
+    return Activation.apply(x, kind, alpha)
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -13,7 +13,9 @@ import numpy as np
 from ..random import generator
 from ..tensor import Tensor
 
-_GAINS = {"linear": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "selu": 0.75}
+_GAINS = {"linear": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "selu": 0.75,
+          **{f"conv{d}d": 1.0 for d in (1, 2, 3)},
+          **{f"conv_transpose{d}d": 1.0 for d in (1, 2, 3)}}
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:

@@ -29,14 +29,24 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() "
                                  "before assigning attributes")
-        for table in (self._parameters, self._modules, self._buffers):
-            table.pop(name, None)
         if isinstance(value, Parameter):
-            self._parameters[name] = value
+            target = self._parameters
         elif isinstance(value, Module):
-            self._modules[name] = value
+            target = self._modules
+        elif name in self._buffers and (value is None or isinstance(value, Tensor)):
+            target = self._buffers  # assigning a tensor to a buffer updates the buffer
         else:
+            target = None
+        for table in (self._parameters, self._modules, self._buffers):
+            if table is not target:
+                table.pop(name, None)
+        if target is None:
             object.__setattr__(self, name, value)
+        else:
+            # A plain attribute of that name would shadow the table entry (__getattr__ only
+            # runs when normal lookup fails); replacing in place keeps registration order.
+            self.__dict__.pop(name, None)
+            target[name] = value
 
     def __getattr__(self, name: str):
         for table in ("_parameters", "_modules", "_buffers"):
