@@ -1,14 +1,17 @@
 // Elementwise activations, forward and backward; contract and shapes in activations.h.
 //
 // The kind switch sits outside the loop: every kind runs its own loop over a small
-// inlined lambda, so the piecewise-linear kinds (linear, relu, leaky_relu) compile
-// to plain SIMD in T. The other kinds evaluate in double and round once into T:
-// sigmoid and tanh backward are cheap polynomials that still vectorize (with
-// conversions), and the transcendental ones call scalar libm anyway (GCC only
-// vectorizes libm calls under -ffast-math, which would break NaN handling). In
-// double, float32 results are the reference's float64 values rounded, 1 - y*y
-// for tanh keeps its digits near |y| = 1, and x^3 in gelu_tanh cannot overflow
-// for any float32 input.
+// inlined lambda, in one of two loops:
+//   - linear, relu, leaky_relu (forward and backward) work in T on whole 16-byte
+//     GCC vectors, compare and select without a branch (see Simd below for why
+//     the auto-vectorizer cannot be left to do it).
+//   - every other kind evaluates in double and rounds once into T. sigmoid and tanh
+//     backward are polynomials that GCC still vectorizes (with conversions); the
+//     transcendental kinds call scalar libm per element (GCC vectorizes libm calls
+//     only under -ffast-math, which would break NaN handling), where double costs
+//     about what float does. In double, float32 results are the reference's float64
+//     values rounded, tanh's 1 - y*y keeps its digits near |y| = 1, and x^3 in
+//     gelu_tanh cannot overflow for any float32 input.
 //
 // Arrays of kParallelElements or more are split over OpenMP threads; smaller
 // ones run on the calling thread, where a fork/join would cost more than the work.
@@ -24,8 +27,9 @@
 //   gelu_tanh  with u = sqrt(2/pi) (x + 0.044715 x^3) and e = exp(-2|u|):
 //              0.5 (1 + tanh u) = sigmoid(2u) and 1 - tanh(u)^2 = 4e / (1+e)^2,
 //              again no cancellation for large |u|. Where 1 - tanh^2 underflows
-//              to 0 its term of the derivative is 0, so |x| > 1e102 (float64),
-//              where x^3 overflows, gives 0 or 1 where the reference gets 0 * inf.
+//              to 0 its term of the derivative is taken as 0, so float64 |x| > 1e102,
+//              where x^3 overflows, gets the derivative 0 or 1 (the reference's
+//              0 * inf gives NaN there).
 //   NaN        propagates where the reference propagates it: relu is
 //              (x < 0 ? 0 : x), which keeps NaN, not (x > 0 ? x : 0), which would
 //              not; the derivatives built from comparisons (relu, leaky_relu)
@@ -34,6 +38,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "common/checks.h"
 
@@ -55,30 +60,75 @@ constexpr double kInvSqrt2 = 0.70710678118654752440084436210485;      // 1/sqrt(
 constexpr double kInvSqrt2Pi = 0.39894228040143267793994605993438;    // 1/sqrt(2 pi)
 constexpr double kGeluTanhCubic = 0.044715;
 
+// Runs body(i) for i < count; index i covers elements_per_index elements of the array,
+// which decide whether the loop is worth splitting over threads.
 template <typename Body>
-void for_each_index(int64_t n, const Body& body) {
-  if (n >= kParallelElements) {
+void for_each_index(int64_t count, int64_t elements_per_index, const Body& body) {
+  if (count * elements_per_index >= kParallelElements) {
 #pragma omp parallel for simd schedule(static)
-    for (int64_t i = 0; i < n; ++i) body(i);
+    for (int64_t i = 0; i < count; ++i) body(i);
   } else {
 #pragma omp simd
-    for (int64_t i = 0; i < n; ++i) body(i);
+    for (int64_t i = 0; i < count; ++i) body(i);
   }
 }
 
 // y[i] = f(x[i]), f evaluated in Compute (T or double) and rounded once into T.
 template <typename Compute, typename T, typename F>
 void map_elements(const T* x, T* y, int64_t n, F f) {
-  for_each_index(n, [=](int64_t i) { y[i] = static_cast<T>(f(static_cast<Compute>(x[i]))); });
+  for_each_index(n, 1, [=](int64_t i) { y[i] = static_cast<T>(f(static_cast<Compute>(x[i]))); });
 }
 
 // grad_in[i] = grad_out[i] * derivative(saved[i]), evaluated in Compute.
 template <typename Compute, typename T, typename F>
 void map_gradient(const T* saved, const T* grad_out, T* grad_in, int64_t n, F derivative) {
-  for_each_index(n, [=](int64_t i) {
+  for_each_index(n, 1, [=](int64_t i) {
     grad_in[i] = static_cast<T>(static_cast<Compute>(grad_out[i]) *
                                 derivative(static_cast<Compute>(saved[i])));
   });
+}
+
+// GCC does not if-convert a floating-point comparison under its default
+// -ftrapping-math, so a loop over (x > 0 ? x : alpha * x) stays a branch per element,
+// mispredicted half the time on signed data. The piecewise-linear kinds are
+// therefore written once as generic lambdas and applied to whole GCC vectors
+// (compare and select, no branch), then to the scalar tail. 16 bytes is what every
+// x86-64 and arm64 CPU has; these kinds are memory-bound, so wider vectors would
+// gain little.
+template <typename T>
+struct Simd {
+  typedef T Vector __attribute__((vector_size(16)));
+  static constexpr int64_t lanes = 16 / sizeof(T);
+  static Vector load(const T* p) {
+    Vector v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static void store(T* p, Vector v) { std::memcpy(p, &v, sizeof v); }
+};
+
+// y = f(x) with f taking and returning a T or a Simd<T>::Vector.
+template <typename T, typename F>
+void map_vectors(const T* x, T* y, int64_t n, F f) {
+  using S = Simd<T>;
+  const int64_t vectors = n / S::lanes;
+  for_each_index(vectors, S::lanes, [=](int64_t v) {
+    S::store(y + v * S::lanes, f(S::load(x + v * S::lanes)));
+  });
+  for (int64_t i = vectors * S::lanes; i < n; ++i) y[i] = f(x[i]);
+}
+
+// grad_in = grad_out * derivative(saved), the derivative generic as in map_vectors.
+template <typename T, typename F>
+void map_gradient_vectors(const T* saved, const T* grad_out, T* grad_in, int64_t n,
+                          F derivative) {
+  using S = Simd<T>;
+  const int64_t vectors = n / S::lanes;
+  for_each_index(vectors, S::lanes, [=](int64_t v) {
+    const int64_t i = v * S::lanes;
+    S::store(grad_in + i, S::load(grad_out + i) * derivative(S::load(saved + i)));
+  });
+  for (int64_t i = vectors * S::lanes; i < n; ++i) grad_in[i] = grad_out[i] * derivative(saved[i]);
 }
 
 struct SigmoidPair {
@@ -119,28 +169,20 @@ ActivationKind parse_activation_kind(const std::string& name) {
   throw std::invalid_argument(concat("unknown activation '", name, "'; expected one of ", valid));
 }
 
-const char* activation_kind_name(ActivationKind kind) {
-  return kActivationNames[static_cast<int>(kind)];
-}
-
-bool activation_backward_reads_output(ActivationKind kind) {
-  return kind == ActivationKind::sigmoid || kind == ActivationKind::tanh;
-}
-
 template <typename T>
 void activation_forward(ActivationKind kind, const T* x, T* y, int64_t n, double alpha) {
   const T alpha_t = static_cast<T>(alpha);
   switch (kind) {
     case ActivationKind::linear:
-      return map_elements<T>(x, y, n, [](T v) { return v; });
+      return map_vectors(x, y, n, [](auto v) { return v; });
     case ActivationKind::sigmoid:
       return map_elements<double>(x, y, n, [](double v) { return sigmoid_pair(v).of_x; });
     case ActivationKind::tanh:
       return map_elements<double>(x, y, n, [](double v) { return std::tanh(v); });
     case ActivationKind::relu:
-      return map_elements<T>(x, y, n, [](T v) { return v < T(0) ? T(0) : v; });
+      return map_vectors(x, y, n, [](auto v) { return v < T(0) ? decltype(v){} : v; });
     case ActivationKind::leaky_relu:
-      return map_elements<T>(x, y, n, [alpha_t](T v) { return v > T(0) ? v : alpha_t * v; });
+      return map_vectors(x, y, n, [alpha_t](auto v) { return v > T(0) ? v : alpha_t * v; });
     case ActivationKind::elu:
       return map_elements<double>(x, y, n, [alpha](double v) {
         return v > 0.0 ? v : alpha * std::expm1(std::min(v, 0.0));
@@ -165,7 +207,8 @@ void activation_backward(ActivationKind kind, const T* saved, const T* grad_out,
   const T alpha_t = static_cast<T>(alpha);
   switch (kind) {
     case ActivationKind::linear:
-      return map_gradient<T>(saved, grad_out, grad_in, n, [](T) { return T(1); });
+      return map_gradient_vectors(saved, grad_out, grad_in, n,
+                                  [](auto v) { return decltype(v){} + T(1); });
     case ActivationKind::sigmoid:  // saved = y
       return map_gradient<double>(saved, grad_out, grad_in, n,
                                   [](double y) { return y * (1.0 - y); });
@@ -173,11 +216,15 @@ void activation_backward(ActivationKind kind, const T* saved, const T* grad_out,
       return map_gradient<double>(saved, grad_out, grad_in, n,
                                   [](double y) { return 1.0 - y * y; });
     case ActivationKind::relu:
-      return map_gradient<T>(saved, grad_out, grad_in, n,
-                             [](T v) { return v > T(0) ? T(1) : T(0); });
+      return map_gradient_vectors(saved, grad_out, grad_in, n, [](auto v) {
+        using V = decltype(v);
+        return v > T(0) ? V{} + T(1) : V{};
+      });
     case ActivationKind::leaky_relu:
-      return map_gradient<T>(saved, grad_out, grad_in, n,
-                             [alpha_t](T v) { return v > T(0) ? T(1) : alpha_t; });
+      return map_gradient_vectors(saved, grad_out, grad_in, n, [alpha_t](auto v) {
+        using V = decltype(v);
+        return v > T(0) ? V{} + T(1) : V{} + alpha_t;
+      });
     case ActivationKind::elu:
       return map_gradient<double>(saved, grad_out, grad_in, n, [alpha](double v) {
         return v > 0.0 ? 1.0 : alpha * std::exp(std::min(v, 0.0));

@@ -2,7 +2,7 @@
 // (the tensor's shape does not matter; the binding checks that all buffers agree):
 //   activation_forward:  y[i] = f(x[i])
 //   activation_backward: grad_in[i] = grad_out[i] * f'(saved[i])
-// saved is the forward output y for sigmoid and tanh (activation_backward_reads_output)
+// saved is the forward output y for sigmoid and tanh (spec.BACKWARD_FROM_OUTPUT)
 // and the input x for every other kind. alpha is leaky_relu's negative slope and
 // elu's alpha; the other kinds ignore it. The mathematics is that of
 // python/axonic/backends/reference.py.
@@ -29,11 +29,6 @@ enum class ActivationKind {
 // The kind named `name` ("relu", "gelu_tanh", ...). Throws std::invalid_argument
 // listing the valid names for anything else.
 ActivationKind parse_activation_kind(const std::string& name);
-
-const char* activation_kind_name(ActivationKind kind);
-
-// True for the kinds whose backward takes the forward output y (sigmoid, tanh).
-bool activation_backward_reads_output(ActivationKind kind);
 
 template <typename T>
 void activation_forward(ActivationKind kind, const T* x, T* y, int64_t n, double alpha);
