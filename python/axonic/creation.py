@@ -33,7 +33,8 @@ def _check_device(device: str) -> None:
 def tensor(data: Any, dtype=None, requires_grad: bool = False, device: str = "cpu") -> Tensor:
     """A tensor copied from data (lists, scalars, NumPy arrays, tensors).
 
-    Python floats become float32; NumPy arrays keep float32/float64; integers become int64.
+    Python floats become float32; NumPy arrays and scalars keep float32/float64; integers
+    become int64.
     """
     _check_device(device)
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)

@@ -7,7 +7,8 @@ backend; ``backward()`` fills ``.grad`` of the leaves that require it.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -60,7 +61,7 @@ class Tensor:
             raw = np.asarray(data)
             if dtype is not None:
                 target = as_dtype(dtype)
-            elif isinstance(data, np.ndarray):
+            elif isinstance(data, (np.ndarray, np.generic)):  # arrays and NumPy scalars
                 target = _default_dtype_for(raw)
             else:
                 target = np.dtype(np.float32) if raw.dtype.kind == "f" else _default_dtype_for(raw)
@@ -388,8 +389,15 @@ class Tensor:
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
     def expand(self, *shape):
+        """Broadcasts to ``shape``; -1 keeps the size of that (right-aligned) axis, as PyTorch."""
         shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) \
             else shape
+        offset = len(shape) - self.ndim
+        if offset < 0:
+            raise ValueError(f"expand: shape {shape} has fewer dimensions than the tensor's "
+                             f"{self.shape}")
+        shape = tuple(self.shape[i - offset] if n == -1 and i >= offset else n
+                      for i, n in enumerate(shape))
         return sh.BroadcastTo.apply(self, shape)
 
     def matmul(self, other):

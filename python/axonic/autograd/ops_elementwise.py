@@ -11,7 +11,8 @@ def unbroadcast(xp, grad, shape: tuple):
         return grad
     extra = grad.ndim - len(shape)
     if extra:
-        grad = grad.sum(axis=tuple(range(extra)))
+        # asarray: summing every axis (shape == ()) gives a NumPy scalar, not an array
+        grad = xp.asarray(grad.sum(axis=tuple(range(extra))))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if stretched:
         grad = grad.sum(axis=stretched, keepdims=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from .ops_elementwise import unbroadcast
+import math
+
 from .function import Function
+from .ops_elementwise import unbroadcast
 
 
 def _check_float_pair(a, b, what: str) -> None:
@@ -28,12 +30,18 @@ def gemm(backend, a, b, trans_a: bool = False, trans_b: bool = False, out=None, 
     return out
 
 
+def _as_rows(x):
+    """(..., K) as a (rows, K) matrix; sizes spelled out, as reshape(-1, 0) is ambiguous."""
+    return x.reshape(math.prod(x.shape[:-1]), x.shape[-1])
+
+
 def _batched(backend, a, b, trans_a: bool, trans_b: bool):
     """op(a) @ op(b) for (..., M, K) stacks with NumPy batch broadcasting."""
     xp = backend.xp
     batch = xp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    a3 = xp.broadcast_to(a, batch + a.shape[-2:]).reshape((-1,) + a.shape[-2:])
-    b3 = xp.broadcast_to(b, batch + b.shape[-2:]).reshape((-1,) + b.shape[-2:])
+    count = math.prod(batch)
+    a3 = xp.broadcast_to(a, batch + a.shape[-2:]).reshape((count,) + a.shape[-2:])
+    b3 = xp.broadcast_to(b, batch + b.shape[-2:]).reshape((count,) + b.shape[-2:])
     out = gemm(backend, a3, b3, trans_a, trans_b)
     return out.reshape(batch + out.shape[-2:])
 
@@ -55,8 +63,7 @@ class MatMul(Function):
             )
         ctx.save_for_backward(a, b)
         if b.ndim == 2:
-            rows = a.reshape(-1, a.shape[-1])
-            return gemm(ctx.backend, rows, b).reshape(a.shape[:-1] + (b.shape[1],))
+            return gemm(ctx.backend, _as_rows(a), b).reshape(a.shape[:-1] + (b.shape[1],))
         return _batched(ctx.backend, a, b, False, False)
 
     @staticmethod
@@ -66,11 +73,11 @@ class MatMul(Function):
         backend, xp = ctx.backend, ctx.xp
         grad_a = grad_b = None
         if b.ndim == 2:
-            g_rows = grad.reshape(-1, b.shape[1])
+            g_rows = _as_rows(grad)
             if need_a:
                 grad_a = gemm(backend, g_rows, b, trans_b=True).reshape(a.shape)
             if need_b:
-                grad_b = gemm(backend, a.reshape(-1, a.shape[-1]), g_rows, trans_a=True)
+                grad_b = gemm(backend, _as_rows(a), g_rows, trans_a=True)
             return grad_a, grad_b
         if need_a:
             grad_a = unbroadcast(xp, _batched(backend, grad, b, False, True), a.shape)
@@ -95,7 +102,7 @@ class Linear(Function):
                 f"{weight.shape[1]}) features, got {x.shape[-1] if x.ndim else 'a scalar'}"
             )
         xp = ctx.xp
-        rows = x.reshape(-1, x.shape[-1])
+        rows = _as_rows(x)
         ctx.save_for_backward(rows, weight)
         ctx.input_shape = x.shape
         out = xp.empty((rows.shape[0], weight.shape[0]), dtype=x.dtype)
@@ -110,7 +117,7 @@ class Linear(Function):
     def backward(ctx, grad):
         rows, weight = ctx.saved
         backend = ctx.backend
-        g_rows = grad.reshape(-1, weight.shape[0])
+        g_rows = _as_rows(grad)
         need = ctx.needs_input_grad
         grad_x = gemm(backend, g_rows, weight).reshape(ctx.input_shape) if need[0] else None
         grad_w = gemm(backend, g_rows, rows, trans_a=True) if need[1] else None

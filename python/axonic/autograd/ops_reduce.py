@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 from .function import Function
 
 
@@ -9,7 +11,7 @@ def normalize_axes(axis, ndim: int) -> tuple[int, ...]:
     """``axis`` (None, int or sequence, negatives allowed) as sorted non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)  # np.int64 too
     result = []
     for a in axes:
         if not -ndim <= a < max(ndim, 1):

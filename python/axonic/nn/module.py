@@ -7,7 +7,7 @@ Assigning a Parameter or a Module to an attribute registers it, so
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -144,11 +144,11 @@ class Module:
     # ----- dtype / device -----------------------------------------------------------------
     def _apply_to_tensors(self, convert) -> Module:
         for module in self.modules():
-            for name, param in module._parameters.items():
+            for param in module._parameters.values():
                 if param is not None:
                     param._data = convert(param._data)
                     param.grad = None
-            for name, buf in module._buffers.items():
+            for buf in module._buffers.values():
                 if buf is not None:
                     buf._data = convert(buf._data)
         return self

@@ -7,10 +7,10 @@ different rates (as transfer learning needs).
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
-
 
 from ..tensor import Tensor
 
@@ -79,6 +79,3 @@ class Optimizer:
         self.state = {id(params[i]): {k: (v.copy() if isinstance(v, np.ndarray) else v)
                                       for k, v in value.items()}
                       for i, value in state_dict["state"].items()}
-
-
-

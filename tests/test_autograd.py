@@ -1,0 +1,290 @@
+"""The autograd engine: accumulation, graph order, grad modes, detach and its errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import axonic
+from conftest import assert_close
+
+
+def leaf(values, dtype="float64") -> axonic.Tensor:
+    return axonic.tensor(values, dtype=dtype, requires_grad=True)
+
+
+# ----- accumulation ---------------------------------------------------------------------------
+
+def test_tensor_used_twice_accumulates():
+    x = leaf([1.0, -2.0, 3.0])
+    (x * x).sum().backward()
+    assert_close(x.grad, [2.0, -4.0, 6.0])
+
+
+def test_tensor_used_in_two_terms():
+    x = leaf([1.0, 2.0])
+    y = x * 3.0 + x.exp()
+    y.sum().backward()
+    assert_close(x.grad, 3.0 + np.exp([1.0, 2.0]))
+
+
+def test_diamond_graph():
+    x = leaf([0.5, 1.5])
+    a = x * 2.0
+    b = a.exp()
+    c = a * a
+    (b + c).sum().backward()
+    a_val = 2.0 * np.array([0.5, 1.5])
+    assert_close(x.grad, 2.0 * (np.exp(a_val) + 2.0 * a_val))
+
+
+def test_shared_intermediate_used_by_many_consumers():
+    x = leaf([2.0])
+    y = x * x  # dy/dx = 2x = 4
+    total = y + y + y * y  # d/dy = 2 + 2y = 10
+    total.sum().backward()
+    assert_close(x.grad, [40.0])
+
+
+def test_accumulation_across_backward_calls():
+    x = leaf([1.0, 2.0])
+    (x * 3.0).sum().backward()
+    (x * x).sum().backward()
+    assert_close(x.grad, [3.0 + 2.0, 3.0 + 4.0])
+
+
+def test_leaf_grad_does_not_alias_the_upstream_gradient():
+    """Two leaves fed by one Add get separate arrays: changing one leaves the other alone."""
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    (a + b).backward(axonic.tensor([1.0, 1.0], dtype="float64"))
+    a.grad.zero_()
+    assert_close(b.grad, [1.0, 1.0])
+    (a + b).sum().backward()
+    assert_close(a.grad, [1.0, 1.0])
+    assert_close(b.grad, [2.0, 2.0])
+
+
+def test_backward_on_a_leaf():
+    x = leaf([1.0, 2.0])
+    x.backward(axonic.tensor([3.0, 4.0]))
+    assert_close(x.grad, [3.0, 4.0])
+
+
+def test_backward_through_a_zero_dim_leaf():
+    s = leaf(2.0)
+    x = leaf([1.0, 2.0, 3.0])
+    (x * s).sum().backward()
+    assert s.grad.shape == () and isinstance(s.grad.numpy(), np.ndarray)
+    assert_close(s.grad, np.array(6.0))
+    assert_close(x.grad, [2.0, 2.0, 2.0])
+
+
+def test_only_leaves_that_require_grad_get_grad():
+    x, c = leaf([1.0]), axonic.tensor([2.0], dtype="float64")
+    (x * c).sum().backward()
+    assert x.grad is not None and c.grad is None
+
+
+def test_intermediate_results_keep_no_grad():
+    x = leaf([1.0, 2.0])
+    y = x * 2.0
+    y.sum().backward()
+    assert y.grad is None
+
+
+# ----- graph order ----------------------------------------------------------------------------
+
+def test_deep_chain_has_no_recursion_error():
+    x = leaf([1.0])
+    y = x
+    for _ in range(5000):
+        y = y + 1.0
+    y.sum().backward()
+    assert_close(x.grad, [1.0])
+    assert_close(y, [5001.0])
+
+
+def test_deep_chain_with_branches_in_reverse_topological_order():
+    """Each step consumes the previous value several times; a node processed before all its
+    consumers would miss contributions, and the gradient would not come out as exactly 1."""
+    x = leaf([1.0])
+    y = x
+    for _ in range(60):
+        y = y * 0.5 + y * 0.5 + y * 0.0
+    y.sum().backward()
+    assert_close(x.grad, [1.0])
+    x2 = leaf([1.0])
+    y = x2
+    for _ in range(3000):
+        y = (y + y) * 0.5
+    y.sum().backward()
+    assert_close(x2.grad, [1.0])
+
+
+def test_gradient_reaches_through_long_multiplicative_chain():
+    x = leaf([1.0])
+    y = x
+    for _ in range(50):
+        y = y * 1.1
+    y.sum().backward()
+    assert_close(x.grad, [1.1**50])
+
+
+# ----- grad modes -----------------------------------------------------------------------------
+
+def test_no_grad_context_manager():
+    x = leaf([1.0, 2.0])
+    with axonic.no_grad():
+        assert not axonic.is_grad_enabled()
+        y = x * 2.0
+    assert axonic.is_grad_enabled()
+    assert not y.requires_grad and y.is_leaf
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        y.sum().backward()
+
+
+def test_no_grad_decorator():
+    @axonic.no_grad()
+    def double(t):
+        assert not axonic.is_grad_enabled()
+        return t * 2.0
+
+    y = double(leaf([1.0]))
+    assert not y.requires_grad
+    assert axonic.is_grad_enabled()
+    assert double.__name__ == "double"
+
+
+def test_enable_grad_inside_no_grad():
+    x = leaf([3.0])
+    with axonic.no_grad():
+        with axonic.enable_grad():
+            assert axonic.is_grad_enabled()
+            y = x * x
+        assert not axonic.is_grad_enabled()
+        z = x * x
+    assert y.requires_grad and not z.requires_grad
+    y.sum().backward()
+    assert_close(x.grad, [6.0])
+
+
+def test_grad_mode_restored_after_an_exception():
+    with pytest.raises(KeyError):
+        with axonic.no_grad():
+            raise KeyError("inside no_grad")
+    assert axonic.is_grad_enabled()
+
+
+def test_nested_no_grad_restores_outer_state():
+    with axonic.no_grad():
+        with axonic.no_grad():
+            pass
+        assert not axonic.is_grad_enabled()
+    assert axonic.is_grad_enabled()
+
+
+# ----- detach, requires_grad_, is_leaf --------------------------------------------------------
+
+def test_detach_cuts_the_graph_and_shares_data():
+    x = leaf([1.0, 2.0])
+    y = x * 2.0
+    d = y.detach()
+    assert not d.requires_grad and d.is_leaf
+    assert np.shares_memory(d.numpy(), y.numpy())
+    (x * d).sum().backward()
+    assert_close(x.grad, [2.0, 4.0])
+
+
+def test_requires_grad_():
+    x = axonic.tensor([1.0, 2.0])
+    assert not x.requires_grad
+    assert x.requires_grad_() is x
+    assert x.requires_grad
+    x.requires_grad_(False)
+    assert not x.requires_grad
+
+
+def test_requires_grad_on_int_tensor_is_a_type_error():
+    with pytest.raises(TypeError, match="float"):
+        axonic.tensor([1, 2]).requires_grad_()
+    with pytest.raises(TypeError, match="float"):
+        axonic.tensor([1, 2], requires_grad=True)
+    with pytest.raises(TypeError, match="float"):
+        axonic.tensor([True]).requires_grad_()
+
+
+def test_requires_grad_false_on_a_non_leaf_points_to_detach():
+    y = leaf([1.0]) * 2.0
+    with pytest.raises(RuntimeError, match="detach"):
+        y.requires_grad_(False)
+
+
+def test_is_leaf():
+    x = leaf([1.0])
+    c = axonic.tensor([1.0])
+    assert x.is_leaf and c.is_leaf
+    y = x * 2.0
+    assert not y.is_leaf
+    assert (c * 2.0).is_leaf  # nothing to differentiate: no node is recorded
+
+
+def test_results_under_no_grad_do_not_require_grad():
+    x = leaf(np.ones((2, 3)))
+    with axonic.no_grad():
+        results = [x + 1.0, x @ x.T, x.sum(), x[0], x.exp(), x.relu(), x.reshape(-1)]
+    for r in results:
+        assert not r.requires_grad and r.is_leaf
+
+
+# ----- errors ---------------------------------------------------------------------------------
+
+def test_backward_of_a_non_scalar_without_grad():
+    y = leaf([1.0, 2.0]) * 2.0
+    with pytest.raises(RuntimeError, match=r"shape \(2,\).*pass backward\(grad\)"):
+        y.backward()
+
+
+def test_backward_with_a_wrong_shape_grad():
+    y = leaf([1.0, 2.0]) * 2.0
+    with pytest.raises(ValueError, match=r"grad has shape \(3,\), expected \(2,\)"):
+        y.backward(axonic.tensor([1.0, 1.0, 1.0]))
+    with pytest.raises(ValueError, match="expected"):
+        y.backward(np.ones((2, 1)))
+
+
+def test_backward_on_a_tensor_that_does_not_require_grad():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        axonic.tensor([1.0, 2.0]).sum().backward()
+
+
+def test_backward_on_a_single_element_non_scalar():
+    x = leaf([[2.0]])
+    (x * 3.0).backward()
+    assert_close(x.grad, [[3.0]])
+
+
+# ----- dtypes ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_leaf_grad_has_the_leaf_dtype(dtype):
+    x = leaf([1.0, 2.0], dtype=dtype)
+    (x * 2.0).sum().backward()
+    assert x.grad.dtype == np.dtype(dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_leaf_grad_dtype_with_an_upstream_gradient_of_another_dtype(dtype):
+    x = leaf([1.0, 2.0], dtype=dtype)
+    other = "float64" if dtype == "float32" else "float32"
+    (x * 2.0).backward(axonic.tensor([1.0, 1.0], dtype=other))
+    assert x.grad.dtype == np.dtype(dtype)
+    assert_close(x.grad, [2.0, 2.0])
+
+
+def test_mixed_precision_graph_gives_each_leaf_its_dtype():
+    a = leaf([1.0, 2.0], dtype="float32")
+    b = leaf([3.0, 4.0], dtype="float64")
+    (a.double() * b).sum().backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+    assert_close(a.grad, [3.0, 4.0])
+    assert_close(b.grad, [1.0, 2.0])
