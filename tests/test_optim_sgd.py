@@ -243,3 +243,11 @@ def test_step_skips_parameters_without_gradients_and_records_no_graph():
     assert_close(used, [0.0, 0.0])
     assert_close(unused, [1.0, 1.0])
     assert used.is_leaf and used.requires_grad
+
+
+def test_sgd_accepts_a_zero_learning_rate():
+    p = axonic.nn.Parameter(axonic.tensor([1.0, 2.0]))
+    optimizer = axonic.optim.SGD([p], lr=0.0)
+    p.grad = axonic.tensor([1.0, 1.0])
+    optimizer.step()
+    assert p.tolist() == [1.0, 2.0]

@@ -324,3 +324,11 @@ def test_set_num_threads_rejects_bad_values():
 def test_public_dtype_names():
     assert axonic.float32 is np.float32 and axonic.float64 is np.float64
     assert axonic.int64 is np.int64 and axonic.bool_ is np.bool_
+
+
+def test_setitem_refuses_leaves_requiring_grad_and_graph_results():
+    w = axonic.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w[0] = 1.0
+    with pytest.raises(RuntimeError, match="detach"):
+        (w * 2)[0] = 1.0

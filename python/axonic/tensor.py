@@ -20,6 +20,7 @@ from .autograd import ops_reduce as red
 from .autograd import ops_shape as sh
 from .autograd.engine import run_backward
 from .backends.spec import DEFAULT_ALPHA
+from .grad_mode import is_grad_enabled
 
 _DTYPE_NAMES = {"float32": np.float32, "float64": np.float64, "float": np.float32,
                 "double": np.float64, "int64": np.int64, "long": np.int64, "int32": np.int32,
@@ -308,9 +309,14 @@ class Tensor:
         return sh.GetItem.apply(self, _raw_index(index))
 
     def __setitem__(self, index, value) -> None:
-        """In-place write; only for tensors outside the graph (e.g. under no_grad)."""
-        if self.requires_grad and self._node is not None:
-            raise RuntimeError("in-place assignment into a tensor that is part of a graph")
+        """In-place write into a tensor outside the graph (a leaf that needs no gradient,
+        or any leaf under no_grad), as PyTorch allows."""
+        if self._node is not None:
+            raise RuntimeError("in-place assignment into a tensor that is the result of an "
+                               "operation in the graph; assign into a detach()ed copy")
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError("in-place assignment into a leaf that requires grad; wrap it in "
+                               "`with axonic.no_grad():`")
         self._data[_raw_index(index)] = value._data if isinstance(value, Tensor) else value
 
     # ----- math ---------------------------------------------------------------------------

@@ -21,8 +21,8 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr: float = 0.01, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False):
-        if lr <= 0:
-            raise ValueError(f"SGD: lr must be positive, got {lr}")
+        if lr < 0:
+            raise ValueError(f"SGD: lr must be >= 0, got {lr}")
         if momentum < 0:
             raise ValueError(f"SGD: momentum must be >= 0, got {momentum}")
         if weight_decay < 0:
