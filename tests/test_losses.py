@@ -8,9 +8,10 @@ import inspect
 import math
 from typing import Callable, NamedTuple
 
-import axonic
 import numpy as np
 import pytest
+
+import axonic
 from axonic import nn
 from axonic.nn import functional as F
 from axonic.nn import loss as loss_modules

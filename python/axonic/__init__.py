@@ -3,9 +3,8 @@ PyTorch-like API (Tensor with autograd, nn modules, optimizers)."""
 
 import numpy as _np
 
-from ._cpu import __version__ as _cpu_version
-
 from . import backends, cuda, nn, optim
+from ._cpu import __version__ as _cpu_version
 from .creation import (
     arange,
     from_numpy,

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from typing import Callable, Sequence
+from collections.abc import Sequence
+from typing import Callable
 
 import numpy as np
 

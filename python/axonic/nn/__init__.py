@@ -36,6 +36,6 @@ __all__ = [
     "Module", "Parameter", "Linear", "Identity", "Sequential", "Sigmoid", "Tanh", "ReLU",
     "LeakyReLU", "ELU", "SELU", "GELU", "SiLU", "Softmax", "LogSoftmax", "MSELoss", "L1Loss",
     "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
-    "HingeEmbeddingLoss", "HingeLoss", "KLDivLoss", "TripletMarginLoss", "ContrastiveLoss", "functional",
-    "init",
+    "HingeEmbeddingLoss", "HingeLoss", "KLDivLoss", "TripletMarginLoss", "ContrastiveLoss",
+    "functional", "init",
 ]
