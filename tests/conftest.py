@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import axonic
+from axonic import _cpu
 
 # Sizes that straddle vector widths and tile edges.
 AWKWARD_SIZES = (1, 7, 33, 127, 257)
@@ -33,6 +34,15 @@ def _cuda_usable() -> bool:
 def device(request) -> str:
     """Every device this machine can run: 'cpu' always, 'cuda' when usable."""
     return request.param
+
+
+@pytest.fixture(params=_cpu.supported_simd_levels())
+def simd_level(request) -> str:
+    """Forces each SIMD level this CPU supports in turn, restoring the original afterwards."""
+    original = _cpu.simd_level()
+    _cpu.set_simd_level(request.param)
+    yield request.param
+    _cpu.set_simd_level(original)
 
 
 def to_numpy(x) -> np.ndarray:

@@ -14,7 +14,6 @@ from axonic import _cpu
 from axonic.backends import cpu, reference
 from conftest import AWKWARD_SIZES, assert_close
 
-SIMD_LEVELS = tuple(_cpu.supported_simd_levels())
 DTYPES = (np.float32, np.float64)
 TRANSPOSES = [(False, False), (True, False), (False, True), (True, True)]
 
@@ -31,14 +30,6 @@ SHAPES = [(s, s, s) for s in AWKWARD_SIZES] + [
     (193, 47, 300),   # just above MC (avx512), k crosses KC
 ]
 
-
-@pytest.fixture(params=SIMD_LEVELS)
-def simd_level(request):
-    """Forces each SIMD level this CPU supports, restoring the original afterwards."""
-    original = _cpu.simd_level()
-    _cpu.set_simd_level(request.param)
-    yield request.param
-    _cpu.set_simd_level(original)
 
 
 def _random(rng, shape, dtype) -> np.ndarray:

@@ -1,4 +1,8 @@
-"""axonic._cpu's softmax, log-softmax and softmax-cross-entropy held against the reference."""
+"""axonic._cpu's softmax, log-softmax and softmax-cross-entropy held against the reference.
+
+The numeric tests run under every SIMD level this CPU supports: each level has its own row
+kernels (csrc/cpu/softmax_arch.cpp) and vector exp (csrc/cpu/vector_math.h).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,19 @@ import re
 
 import numpy as np
 import pytest
-from conftest import assert_close
 
 from axonic.backends import cpu, reference
+from conftest import assert_close
 
 DTYPES = (np.float32, np.float64)
 BACKENDS = (cpu, reference)
 # (300, 130) has 39000 elements: softmax.cpp splits rows over threads from 32768.
-SOFTMAX_SHAPES = [(1, 1), (5,), (1, 7), (7, 33), (127, 257), (3, 4, 5), (2, 3, 1), (300, 130)]
+# Rows of 1025 and 4099 cross softmax_arch.cpp's 64-vector summation blocks with a
+# partial last vector at every width.
+SOFTMAX_SHAPES = [(1, 1), (5,), (1, 7), (7, 33), (127, 257), (3, 4, 5), (2, 3, 1), (300, 130),
+                  (2, 1025), (3, 4099)]
 CE_SHAPES = [(1, 1), (1, 10), (7, 1), (7, 33), (127, 257), (300, 130)]
+
 
 
 def softmax(backend, x: np.ndarray, log: bool) -> np.ndarray:
@@ -66,7 +74,7 @@ def random_logits(shape, dtype, seed=0, scale=4.0) -> np.ndarray:
 @pytest.mark.parametrize("log", (False, True), ids=("softmax", "log_softmax"))
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", SOFTMAX_SHAPES, ids=str)
-def test_softmax_matches_reference(shape, dtype, log):
+def test_softmax_matches_reference(simd_level, shape, dtype, log):
     x = random_logits(shape, dtype)
     y = softmax(cpu, x, log)
     y_ref = softmax(reference, x, log)
@@ -77,7 +85,7 @@ def test_softmax_matches_reference(shape, dtype, log):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_softmax_rows_sum_to_one(dtype):
+def test_softmax_rows_sum_to_one(simd_level, dtype):
     y = softmax(cpu, random_logits((127, 257), dtype), log=False)
     assert_close(y.sum(axis=-1), np.ones(127))
 
@@ -87,7 +95,7 @@ def test_softmax_rows_sum_to_one(dtype):
 @pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")
 @pytest.mark.parametrize("log", (False, True), ids=("softmax", "log_softmax"))
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_softmax_of_huge_logits(dtype, log):
+def test_softmax_of_huge_logits(simd_level, dtype, log):
     x = np.array([[1e4, -1e4, 0.0, 1e4 - 1.0],
                   [1e30, -1e30, 0.0, 1e30],
                   [-1e30, -1e30, -1e30, -1e30],
@@ -101,7 +109,7 @@ def test_softmax_of_huge_logits(dtype, log):
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered in subtract:RuntimeWarning")
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_softmax_nan_spoils_only_its_row(dtype):
+def test_softmax_nan_spoils_only_its_row(simd_level, dtype):
     x = random_logits((4, 6), dtype)
     x[1, 3] = np.nan
     x[2, 0] = np.inf
@@ -109,6 +117,37 @@ def test_softmax_nan_spoils_only_its_row(dtype):
         y = softmax(cpu, x, log)
         assert_close(y, softmax(reference, x, log))
         assert np.isnan(y[1:3]).all() and np.isfinite(y[[0, 3]]).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_exp_is_accurate_over_its_whole_range(simd_level, dtype):
+    # Rows (0, -t): p_1 = exp(-t) / (1 + exp(-t)) sweeps exp's whole non-positive range,
+    # through float32's subnormal results (t > 87.3) to 0 (t > 103.97), and far beyond.
+    t = np.concatenate([np.linspace(0, 120, 24001), [745.0, 760.0, 1e4, np.inf]])
+    x = np.stack([np.zeros_like(t), -t], axis=1).astype(dtype)
+    p = softmax(cpu, x, log=False)
+    p_ref = softmax(reference, x.astype(np.float64), log=False)
+    rtol = 2e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(p, p_ref, rtol=rtol, atol=np.finfo(dtype).smallest_subnormal)
+    # log p_0 = -log(1 + exp(-t)) inherits the double rounding of the sum 1 + exp(-t)
+    # (as the reference's does): an absolute error of an ulp of 1 where log p_0 is tiny.
+    log_p = softmax(cpu, x, log=True)
+    np.testing.assert_allclose(log_p, softmax(reference, x.astype(np.float64), log=True),
+                               rtol=rtol, atol=2 * np.finfo(np.float64).eps)
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_log_softmax_backward_exp_over_its_whole_range(simd_level, dtype):
+    # The backward's exp(y) meets whatever y the caller passes: overflow to inf, subnormal
+    # and zero results, infinities and NaN, as the reference's np.exp.
+    y = np.array([[0.0, -1.0, 1.0, 88.5, 89.0, 710.0, 1e4, -87.5, -95.0, -103.9, -104.5, -746.0,
+                   -1e4, -np.inf, np.nan, 50.0, -50.0]], dtype=dtype)
+    grad_out = np.zeros_like(y)
+    grad_out[0, 0] = 1.0  # sum(grad_out) = 1, so grad_in = grad_out - exp(y)
+    assert_close(softmax_grad(cpu, y, grad_out, log=True),
+                 softmax_grad(reference, y, grad_out, log=True), rtol=1e-6 if dtype == np.float32
+                 else 1e-14, atol=0)
 
 
 def test_softmax_of_zero_rows_is_a_no_op():
@@ -123,7 +162,7 @@ def test_softmax_of_zero_rows_is_a_no_op():
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", CE_SHAPES, ids=str)
-def test_cross_entropy_with_labels(shape, dtype):
+def test_cross_entropy_with_labels(simd_level, shape, dtype):
     n, c = shape
     logits = random_logits(shape, dtype)
     labels = np.random.default_rng(2).integers(0, c, n)
@@ -135,7 +174,7 @@ def test_cross_entropy_with_labels(shape, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("ignore_index", (-100, -1, 2))
-def test_cross_entropy_ignore_index(dtype, ignore_index):
+def test_cross_entropy_ignore_index(simd_level, dtype, ignore_index):
     logits = random_logits((9, 5), dtype)
     labels = np.array([0, ignore_index, 4, 1, ignore_index, 3, 2, 0, ignore_index])
     ignored = labels == ignore_index
@@ -155,7 +194,7 @@ def test_cross_entropy_ignored_rows_stay_zero_with_nan_upstream_gradient():
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", CE_SHAPES, ids=str)
-def test_cross_entropy_with_probability_targets(shape, dtype):
+def test_cross_entropy_with_probability_targets(simd_level, shape, dtype):
     target = softmax(reference, random_logits(shape, np.float64, seed=3), log=False).astype(dtype)
     _, grad = check_cross_entropy(random_logits(shape, dtype), target)
     # grad = g (p sum(t) - t) and both p and t sum to 1 per row.
@@ -163,7 +202,7 @@ def test_cross_entropy_with_probability_targets(shape, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_cross_entropy_with_one_hot_targets_equals_labels(dtype):
+def test_cross_entropy_with_one_hot_targets_equals_labels(simd_level, dtype):
     logits = random_logits((33, 7), dtype)
     labels = np.random.default_rng(4).integers(0, 7, 33)
     one_hot = np.eye(7, dtype=dtype)[labels]
@@ -176,7 +215,7 @@ def test_cross_entropy_with_one_hot_targets_equals_labels(dtype):
 # The reference forms 0 * -inf before np.where discards it, and NumPy warns.
 @pytest.mark.filterwarnings("ignore:invalid value encountered in multiply:RuntimeWarning")
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_cross_entropy_zero_target_on_zero_probability_adds_nothing(dtype):
+def test_cross_entropy_zero_target_on_zero_probability_adds_nothing(simd_level, dtype):
     # A masked class (logit -inf) has p = 0 and log p = -inf; its target is 0, so the
     # term is skipped instead of giving 0 * -inf = NaN.
     logits = np.array([[0.0, 1.0, -np.inf], [1e4, 0.0, -np.inf]], dtype=dtype)
@@ -186,7 +225,7 @@ def test_cross_entropy_zero_target_on_zero_probability_adds_nothing(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_cross_entropy_of_huge_logits(dtype):
+def test_cross_entropy_of_huge_logits(simd_level, dtype):
     logits = np.array([[1e4, -1e4, 0.0],
                        [1e30, -1e30, 1e4],
                        [-1e30, 1e30, -1e30],
@@ -216,7 +255,7 @@ def test_cross_entropy_of_an_empty_batch(target):
     assert loss.shape == (0,) and grad.shape == (0, 3)
 
 
-def test_cross_entropy_nan_logit_spoils_only_its_row():
+def test_cross_entropy_nan_logit_spoils_only_its_row(simd_level):
     logits = random_logits((3, 4), np.float64)
     logits[1, 2] = np.nan
     loss, _ = check_cross_entropy(logits, np.array([0, 1, 2]))

@@ -30,6 +30,10 @@ enum class ActivationKind {
 // listing the valid names for anything else.
 ActivationKind parse_activation_kind(const std::string& name);
 
+// The alpha a kind uses when the caller gives none, as spec.DEFAULT_ALPHA:
+// leaky_relu 0.01, elu 1.0, and 0 for the kinds that ignore alpha.
+double default_activation_alpha(ActivationKind kind);
+
 template <typename T>
 void activation_forward(ActivationKind kind, const T* x, T* y, int64_t n, double alpha);
 

@@ -2,15 +2,19 @@
 //
 // Layout: rows x cols, row-major, the reduction running along a row (the last
 // axis). Per row z, with m = max_j z_j:
-//   s = sum_j exp(z_j - m)                    accumulated in double
+//   s = sum_j exp(z_j - m)                    returned in double
 //   softmax_j     = exp(z_j - m) / s
 //   log_softmax_j = (z_j - m) - log s
 // Subtracting m bounds every exp argument by 0, so no logit can overflow it, and
-// the largest term is exp(0) = 1, so s >= 1 and log s never meets 0. z_j - m is
-// formed in double, which is exact for float32 logits: logits of +-3e38, whose
-// difference overflows float32, still give the right probabilities and losses.
-// The forward stores exp(z_j - m) in out while summing and scales it by 1/s after,
-// one exp per element instead of two.
+// the largest term is exp(0) = 1, so s >= 1 and log s never meets 0. The loss terms
+// m - z_{y_i} and (z_j - m) - log s of cross-entropy are formed in double, which is
+// exact for float32 logits: logits of +-3e38, whose difference overflows float32,
+// still give the right losses. The forward stores exp(z_j - m) in out while summing
+// and scales it by 1/s after, one exp per element instead of two.
+//
+// The loops over a row that evaluate exp (and the max and scaling passes next to
+// them) are SIMD row kernels compiled once per ISA in softmax_arch.cpp, which also
+// gives their accuracy; each call fetches the active ISA's kernels once.
 //
 // Backward, from the forward output as in the reference:
 //   softmax      grad_in = y * (g - sum_j g_j y_j)
@@ -36,6 +40,8 @@
 #include <cmath>
 
 #include "common/checks.h"
+#include "common/cpu_features.h"
+#include "cpu/softmax_arch.h"
 
 namespace axonic::cpu {
 
@@ -53,40 +59,17 @@ void for_each_row(int64_t rows, int64_t cols, const RowFn& row_fn) {
   }
 }
 
-// max_j z_j. A NaN may or may not win; either way it reaches the sum below.
 template <typename T>
-double row_max(const T* z, int64_t cols) {
-  T m = z[0];
-#pragma omp simd reduction(max : m)
-  for (int64_t j = 1; j < cols; ++j) m = std::max(m, z[j]);
-  return static_cast<double>(m);
-}
-
-// e_j = exp(z_j - shift) written into e (rounded to T); returns sum_j of the unrounded
-// values.
-template <typename T>
-double store_exp_and_sum(const T* z, T* e, int64_t cols, double shift) {
-  double sum = 0.0;
-  for (int64_t j = 0; j < cols; ++j) {
-    const double value = std::exp(static_cast<double>(z[j]) - shift);
-    e[j] = static_cast<T>(value);
-    sum += value;
+SoftmaxRowKernels<T> active_row_kernels() {
+  switch (active_isa()) {
+#ifdef AXONIC_HAVE_ISA_avx512
+    case Isa::avx512: return avx512::softmax_row_kernels<T>();
+#endif
+#ifdef AXONIC_HAVE_ISA_avx2
+    case Isa::avx2: return avx2::softmax_row_kernels<T>();
+#endif
+    default: return generic::softmax_row_kernels<T>();
   }
-  return sum;
-}
-
-template <typename T>
-double sum_exp(const T* z, int64_t cols, double shift) {
-  double sum = 0.0;
-  for (int64_t j = 0; j < cols; ++j) sum += std::exp(static_cast<double>(z[j]) - shift);
-  return sum;
-}
-
-template <typename T>
-void scale_in_place(T* values, int64_t cols, double factor) {
-#pragma omp simd
-  for (int64_t j = 0; j < cols; ++j)
-    values[j] = static_cast<T>(static_cast<double>(values[j]) * factor);
 }
 
 // probs = softmax(z) for one row; returns m and log s (see the top of the file).
@@ -96,55 +79,43 @@ struct RowShift {
 };
 
 template <typename T>
-RowShift softmax_row(const T* z, T* probs, int64_t cols) {
-  const double m = row_max(z, cols);
-  const double s = store_exp_and_sum(z, probs, cols, m);
-  scale_in_place(probs, cols, 1.0 / s);
-  return {m, std::log(s)};
+RowShift softmax_row(const SoftmaxRowKernels<T>& kernels, const T* z, T* probs, int64_t cols) {
+  const T m = kernels.max(z, cols);
+  const double s = kernels.store_exp_and_sum(z, probs, cols, m);
+  kernels.scale(probs, cols, static_cast<T>(1.0 / s));
+  return {static_cast<double>(m), std::log(s)};
 }
 
 }  // namespace
 
 template <typename T>
 void softmax_forward(const T* x, T* out, int64_t rows, int64_t cols, bool log) {
+  const SoftmaxRowKernels<T> kernels = active_row_kernels<T>();
   for_each_row(rows, cols, [=](int64_t r) {
     const T* z = x + r * cols;
     T* y = out + r * cols;
     if (!log) {
-      softmax_row(z, y, cols);
+      softmax_row(kernels, z, y, cols);
       return;
     }
-    const double m = row_max(z, cols);
-    const double log_sum = std::log(sum_exp(z, cols, m));
-#pragma omp simd
-    for (int64_t j = 0; j < cols; ++j)
-      y[j] = static_cast<T>((static_cast<double>(z[j]) - m) - log_sum);
+    const T m = kernels.max(z, cols);
+    const double log_sum = std::log(kernels.sum_exp(z, cols, m));
+    kernels.log_softmax(z, y, cols, m, static_cast<T>(log_sum));
   });
 }
 
 template <typename T>
 void softmax_backward(const T* y, const T* grad_out, T* grad_in, int64_t rows, int64_t cols,
                       bool log) {
+  const SoftmaxRowKernels<T> kernels = active_row_kernels<T>();
   for_each_row(rows, cols, [=](int64_t r) {
     const T* yr = y + r * cols;
     const T* g = grad_out + r * cols;
     T* gi = grad_in + r * cols;
-    if (log) {
-      double sum_g = 0.0;
-#pragma omp simd reduction(+ : sum_g)
-      for (int64_t j = 0; j < cols; ++j) sum_g += static_cast<double>(g[j]);
-      for (int64_t j = 0; j < cols; ++j)
-        gi[j] = static_cast<T>(static_cast<double>(g[j]) -
-                               std::exp(static_cast<double>(yr[j])) * sum_g);
-    } else {
-      double dot = 0.0;
-#pragma omp simd reduction(+ : dot)
-      for (int64_t j = 0; j < cols; ++j)
-        dot += static_cast<double>(g[j]) * static_cast<double>(yr[j]);
-#pragma omp simd
-      for (int64_t j = 0; j < cols; ++j)
-        gi[j] = static_cast<T>(static_cast<double>(yr[j]) * (static_cast<double>(g[j]) - dot));
-    }
+    if (log)
+      kernels.log_softmax_backward(yr, g, gi, cols);
+    else
+      kernels.softmax_backward(yr, g, gi, cols);
   });
 }
 
@@ -163,9 +134,10 @@ void softmax_cross_entropy_forward_labels(const T* logits, const int64_t* labels
                                           T* probs, int64_t rows, int64_t classes,
                                           int64_t ignore_index) {
   check_class_labels(labels, rows, classes, ignore_index);
+  const SoftmaxRowKernels<T> kernels = active_row_kernels<T>();
   for_each_row(rows, classes, [=](int64_t r) {
     const T* z = logits + r * classes;
-    const RowShift shift = softmax_row(z, probs + r * classes, classes);
+    const RowShift shift = softmax_row(kernels, z, probs + r * classes, classes);
     const int64_t label = labels[r];
     loss[r] = label == ignore_index
                   ? T(0)
@@ -176,10 +148,11 @@ void softmax_cross_entropy_forward_labels(const T* logits, const int64_t* labels
 template <typename T>
 void softmax_cross_entropy_forward_probabilities(const T* logits, const T* target, T* loss,
                                                  T* probs, int64_t rows, int64_t classes) {
+  const SoftmaxRowKernels<T> kernels = active_row_kernels<T>();
   for_each_row(rows, classes, [=](int64_t r) {
     const T* z = logits + r * classes;
     const T* t = target + r * classes;
-    const RowShift shift = softmax_row(z, probs + r * classes, classes);
+    const RowShift shift = softmax_row(kernels, z, probs + r * classes, classes);
     double sum = 0.0;  // sum_j t_j log p_j over t_j != 0
 #pragma omp simd reduction(+ : sum)
     for (int64_t j = 0; j < classes; ++j) {

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .spec import ACTIVATIONS, SELU_ALPHA, SELU_SCALE
+from .spec import ACTIVATIONS, DEFAULT_ALPHA, SELU_ALPHA, SELU_SCALE
 
 name = "reference"
 device = "cpu"
@@ -46,9 +46,13 @@ def gemm(a, b, out, trans_a=False, trans_b=False, alpha=1.0, beta=0.0) -> None:
     out[...] = result
 
 
-def activation_forward(kind: str, x, out, alpha: float = 0.0) -> None:
-    """out = f(x) elementwise; ``alpha`` is leaky_relu's slope or elu's alpha."""
+def activation_forward(kind: str, x, out, alpha: float | None = None) -> None:
+    """out = f(x) elementwise; ``alpha`` is leaky_relu's slope or elu's alpha.
+
+    ``alpha=None`` takes the kind's default from ``spec.DEFAULT_ALPHA``.
+    """
     _check_kind(kind)
+    alpha = DEFAULT_ALPHA.get(kind, 0.0) if alpha is None else alpha
     x = x.astype(np.float64)
     if kind == "linear":
         y = x
@@ -73,9 +77,13 @@ def activation_forward(kind: str, x, out, alpha: float = 0.0) -> None:
     out[...] = y
 
 
-def activation_backward(kind: str, saved, grad_out, grad_in, alpha: float = 0.0) -> None:
-    """grad_in = grad_out * f'(.); ``saved`` is y for BACKWARD_FROM_OUTPUT kinds, else x."""
+def activation_backward(kind: str, saved, grad_out, grad_in, alpha: float | None = None) -> None:
+    """grad_in = grad_out * f'(.); ``saved`` is y for BACKWARD_FROM_OUTPUT kinds, else x.
+
+    ``alpha=None`` takes the kind's default from ``spec.DEFAULT_ALPHA``.
+    """
     _check_kind(kind)
+    alpha = DEFAULT_ALPHA.get(kind, 0.0) if alpha is None else alpha
     s = saved.astype(np.float64)
     if kind == "linear":
         d = np.ones_like(s)
@@ -161,7 +169,7 @@ def softmax_cross_entropy_forward(logits, target, loss_out, probs_out, ignore_in
 def softmax_cross_entropy_backward(
     probs, target, grad_loss, grad_logits, ignore_index=-100
 ) -> None:
-    """grad_logits_ij = g_i (p_ij - [j == y_i]), or g_i (p_ij sum_k t_ik - t_ij) for soft targets."""
+    """grad_logits_ij = g_i (p_ij - [j == y_i]); for soft targets g_i (p_ij sum_k t_ik - t_ij)."""
     p = probs.astype(np.float64)
     g = grad_loss.astype(np.float64)[:, None]
     if target.ndim == 1:

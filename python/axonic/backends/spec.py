@@ -8,9 +8,10 @@ kernels validate shapes and write into ``out``; they return nothing.
 
     gemm(a, b, out, trans_a=False, trans_b=False, alpha=1.0, beta=0.0)
         out = alpha * op(a) @ op(b) + beta * out; (M,K)@(K,N)->(M,N) or 3-D stacks.
-    activation_forward(kind, x, out, alpha=0.0)
-    activation_backward(kind, saved, grad_out, grad_in, alpha=0.0)
-        saved is the forward output y for kinds in BACKWARD_FROM_OUTPUT, else x.
+    activation_forward(kind, x, out, alpha=None)
+    activation_backward(kind, saved, grad_out, grad_in, alpha=None)
+        saved is the forward output y for kinds in BACKWARD_FROM_OUTPUT, else x;
+        alpha=None means the kind's DEFAULT_ALPHA.
     softmax_forward(x, out, log=False)              over the last axis
     softmax_backward(y, grad_out, grad_in, log=False)
     softmax_cross_entropy_forward(logits, target, loss_out, probs_out, ignore_index=-100)
