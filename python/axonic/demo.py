@@ -84,5 +84,5 @@ def run(epochs: int = 20, hidden: int = 128, lr: float = 0.05, batch_size: int =
                 f"test acc {accuracy(model, x_test, y_test):.3f}")
         print(("\r" if live else "") + line.ljust(60), file=out)
     final = accuracy(model, x_test, y_test)
-    print(f"done in {time.perf_counter() - start:.1f} s: test accuracy {final:.2%}", file=out)
+    print(f"done in {time.perf_counter() - start:.2f} s: test accuracy {final:.2%}", file=out)
     return final
