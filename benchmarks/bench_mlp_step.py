@@ -30,12 +30,8 @@ def _layers(linear, relu):
     return layers
 
 
-def test_axonic_mlp_step(benchmark, batch):
-    axonic.manual_seed(0)
-    model = nn.Sequential(*_layers(nn.Linear, nn.ReLU))
-    optimizer = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_fn = nn.CrossEntropyLoss()
-    x, y = axonic.tensor(batch[0]), axonic.tensor(batch[1])
+def _train_step(model, optimizer, loss_fn, x, y):
+    """One step; the same code drives both libraries since their APIs match."""
 
     def step():
         loss = loss_fn(model(x), y)
@@ -43,6 +39,17 @@ def test_axonic_mlp_step(benchmark, batch):
         loss.backward()
         optimizer.step()
         return loss.item()
+
+    return step
+
+
+def test_axonic_mlp_step(benchmark, batch):
+    axonic.manual_seed(0)
+    model = nn.Sequential(*_layers(nn.Linear, nn.ReLU))
+    optimizer = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    step = _train_step(model, optimizer, loss_fn, axonic.tensor(batch[0]),
+                       axonic.tensor(batch[1]))
 
     first = step()
     assert np.isfinite(first)
@@ -56,14 +63,8 @@ def test_torch_mlp_step(benchmark, batch):
     model = torch.nn.Sequential(*_layers(torch.nn.Linear, torch.nn.ReLU))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = torch.nn.CrossEntropyLoss()
-    x, y = torch.from_numpy(batch[0]), torch.from_numpy(batch[1])
-
-    def step():
-        loss = loss_fn(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss.item()
+    step = _train_step(model, optimizer, loss_fn, torch.from_numpy(batch[0]),
+                       torch.from_numpy(batch[1]))
 
     benchmark.group = "mlp step"
     benchmark(step)
