@@ -14,8 +14,8 @@ py::array require_c_contiguous_array(py::handle obj, const char* name) {
                                 py::str(py::type::of(obj).attr("__name__")).cast<std::string>()));
   auto a = py::reinterpret_borrow<py::array>(obj);
   if (!(a.flags() & py::array::c_style))
-    throw std::invalid_argument(concat(name, " must be C-contiguous (got strides that are not; ",
-                                       "pass numpy.ascontiguousarray(", name, ")"));
+    throw std::invalid_argument(concat(name, " must be C-contiguous; pass numpy.ascontiguousarray(",
+                                       name, ")"));
   return a;
 }
 
