@@ -137,7 +137,7 @@ inline void micro_kernel(int64_t kc, const T* __restrict a_panel, const T* __res
     std::memcpy(&b1, b_panel + B::lanes, sizeof(V));
 #pragma GCC unroll 16
     for (int r = 0; r < B::mr; ++r) {
-      const V a = V{} + a_panel[r];  // broadcast one element of A
+      const V a = a_panel[r] - V{};  // broadcast (x - 0 is exact and folds away)
       acc0[r] += a * b0;
       acc1[r] += a * b1;
     }
