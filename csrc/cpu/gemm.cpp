@@ -37,6 +37,22 @@ template void gemm<float>(const GemmShape&, float, const float*, const float*, f
 template void gemm<double>(const GemmShape&, double, const double*, const double*, double,
                            double*);
 
+template <typename T>
+GemmBlocking gemm_blocking() {
+  switch (active_isa()) {
+#ifdef AXONIC_HAVE_ISA_avx512
+    case Isa::avx512: return avx512::blocking(T{});
+#endif
+#ifdef AXONIC_HAVE_ISA_avx2
+    case Isa::avx2: return avx2::blocking(T{});
+#endif
+    default: return generic::blocking(T{});
+  }
+}
+
+template GemmBlocking gemm_blocking<float>();
+template GemmBlocking gemm_blocking<double>();
+
 const char* gemm_kernel_name() {
   switch (active_isa()) {
 #ifdef AXONIC_HAVE_ISA_avx512

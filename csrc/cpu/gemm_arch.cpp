@@ -250,6 +250,15 @@ void gemm(const GemmShape& s, double alpha, const double* a, const double* b, do
   gemm_blocked(s, alpha, a, b, beta, c);
 }
 
+template <typename T>
+GemmBlocking blocking_of() {
+  using B = Blocking<T>;
+  return {B::mr, B::nr, B::kc, B::mc, B::nc};
+}
+
+GemmBlocking blocking(float) { return blocking_of<float>(); }
+GemmBlocking blocking(double) { return blocking_of<double>(); }
+
 const char* kernel_name() {
   static const char* name = [] {
     static char buf[64];

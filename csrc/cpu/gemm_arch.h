@@ -11,6 +11,8 @@
             float* c);                                                                    \
   void gemm(const GemmShape& s, double alpha, const double* a, const double* b,           \
             double beta, double* c);                                                      \
+  GemmBlocking blocking(float);                                                           \
+  GemmBlocking blocking(double);                                                          \
   const char* kernel_name();                                                              \
   }
 
