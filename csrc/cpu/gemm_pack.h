@@ -1,0 +1,138 @@
+// Packing for the GEMM micro-kernel: copies a kc-deep slice of op(A) or op(B)
+// into a panel of width W (MR for A, NR for B) laid out step by step,
+//
+//   panel[p * W + w] = X(w, p)   for w < count, 0 for count <= w < W,
+//
+// so the micro-kernel reads both operands with unit stride and edge tiles are
+// zero-padded. Two source layouts occur:
+//   contiguous along w: X(w, p) = src[p * ld + w]  (op(A) = Aᵀ, op(B) = B): row copies;
+//   contiguous along p: X(w, p) = src[w * ld + p]  (op(A) = A, op(B) = Bᵀ): a transpose,
+//     done 8 x 8 (float) or 4 x 4 (double) in registers where AVX is available,
+//     since a scalar transpose would cost as much as the products for the MLP shapes.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "cpu/simd.h"
+
+namespace axonic::cpu::AXONIC_ISA {
+
+template <typename T, int W>
+inline void pack_rows(const T* src, int64_t ld, int count, int64_t kc, T* __restrict panel) {
+  for (int64_t p = 0; p < kc; ++p) {
+    const T* row = src + p * ld;
+    T* dst = panel + p * W;
+    int w = 0;
+    for (; w < count; ++w) dst[w] = row[w];
+    for (; w < W; ++w) dst[w] = T(0);
+  }
+}
+
+// Scalar transpose of the block w in [w0, w1), p in [p0, p1).
+template <typename T, int W>
+inline void transpose_scalar(const T* src, int64_t ld, int w0, int w1, int64_t p0, int64_t p1,
+                             T* __restrict panel) {
+  for (int64_t p = p0; p < p1; ++p)
+    for (int w = w0; w < w1; ++w) panel[p * W + w] = src[w * ld + p];
+}
+
+#if defined(__AVX2__)
+// out[i] = column i of the 8 x 8 block whose rows are rows[0..7] (8 floats each).
+inline void transpose_8x8(const __m256 rows[8], __m256 out[8]) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm256_unpacklo_ps(rows[2 * i], rows[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(rows[2 * i], rows[2 * i + 1]);
+  }
+  for (int i = 0; i < 2; ++i) {
+    for (int j = 0; j < 2; ++j) {
+      const __m256 x = t[4 * i + j], y = t[4 * i + j + 2];
+      u[4 * i + 2 * j] = _mm256_shuffle_ps(x, y, 0x44);
+      u[4 * i + 2 * j + 1] = _mm256_shuffle_ps(x, y, 0xEE);
+    }
+  }
+  for (int i = 0; i < 4; ++i) {
+    out[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+    out[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+  }
+}
+
+// out[i] = column i of the 4 x 4 block of doubles.
+inline void transpose_4x4(const __m256d rows[4], __m256d out[4]) {
+  const __m256d t0 = _mm256_unpacklo_pd(rows[0], rows[1]);
+  const __m256d t1 = _mm256_unpackhi_pd(rows[0], rows[1]);
+  const __m256d t2 = _mm256_unpacklo_pd(rows[2], rows[3]);
+  const __m256d t3 = _mm256_unpackhi_pd(rows[2], rows[3]);
+  out[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+  out[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+  out[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+  out[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+}
+
+// Transposes groups of up to 8 rows (w) x 8 steps (p); a group of fewer rows
+// loads zeros for the missing ones and stores only the lanes that exist.
+inline void transpose_block(const float* src, int64_t ld, int w0, int rows, int64_t p0,
+                            float* dst, int W) {
+  __m256 in[8], out[8];
+  for (int i = 0; i < 8; ++i)
+    in[i] = i < rows ? _mm256_loadu_ps(src + (w0 + i) * ld + p0) : _mm256_setzero_ps();
+  transpose_8x8(in, out);
+  if (rows == 8) {
+    for (int i = 0; i < 8; ++i) _mm256_storeu_ps(dst + (p0 + i) * W + w0, out[i]);
+  } else {
+    for (int i = 0; i < 8; ++i) {
+      float lanes[8];
+      _mm256_storeu_ps(lanes, out[i]);
+      std::memcpy(dst + (p0 + i) * W + w0, lanes, rows * sizeof(float));
+    }
+  }
+}
+
+inline void transpose_block(const double* src, int64_t ld, int w0, int rows, int64_t p0,
+                            double* dst, int W) {
+  __m256d in[4], out[4];
+  for (int i = 0; i < 4; ++i)
+    in[i] = i < rows ? _mm256_loadu_pd(src + (w0 + i) * ld + p0) : _mm256_setzero_pd();
+  transpose_4x4(in, out);
+  for (int i = 0; i < 4; ++i) {
+    if (rows == 4) {
+      _mm256_storeu_pd(dst + (p0 + i) * W + w0, out[i]);
+    } else {
+      double lanes[4];
+      _mm256_storeu_pd(lanes, out[i]);
+      std::memcpy(dst + (p0 + i) * W + w0, lanes, rows * sizeof(double));
+    }
+  }
+}
+#endif
+
+template <typename T, int W>
+inline void pack_columns(const T* src, int64_t ld, int count, int64_t kc, T* __restrict panel) {
+  int64_t p_done = 0;
+#if defined(__AVX2__)
+  constexpr int block = 32 / sizeof(T);  // 8 floats or 4 doubles per register
+  p_done = kc - kc % block;
+  for (int w0 = 0; w0 < count; w0 += block) {
+    const int rows = count - w0 < block ? count - w0 : block;
+    for (int64_t p0 = 0; p0 < p_done; p0 += block) transpose_block(src, ld, w0, rows, p0, panel, W);
+  }
+#endif
+  transpose_scalar<T, W>(src, ld, 0, count, p_done, kc, panel);
+  if (count < W)
+    for (int64_t p = 0; p < kc; ++p)
+      for (int w = count; w < W; ++w) panel[p * W + w] = T(0);
+}
+
+// X is op(M)[., p0:p0+kc] restricted to `count` rows/columns starting at w0; see the
+// layouts above. `along_p` says which one M has.
+template <typename T, int W>
+inline void pack_panel(const T* m, int64_t ld, bool along_p, int64_t w0, int count, int64_t p0,
+                       int64_t kc, T* __restrict panel) {
+  if (along_p)
+    pack_columns<T, W>(m + w0 * ld + p0, ld, count, kc, panel);
+  else
+    pack_rows<T, W>(m + p0 * ld + w0, ld, count, kc, panel);
+}
+
+}  // namespace axonic::cpu::AXONIC_ISA
