@@ -1,8 +1,11 @@
-"""axonic._cpu.gemm against the NumPy reference: every SIMD path, shapes across the blocking.
+"""axonic._cpu.gemm, gemm_raw and gemm_blocking against the NumPy reference, on every SIMD path.
 
 Blocking (csrc/cpu/gemm_arch.cpp): MR = 12 (avx512) or 6, NR = 2 vectors (32/16/8 float32
 columns, half that for float64), KC = 256, MC = 16 * MR (192 or 96), NC = 4096 and a
-4096-row chunk for packed A. The shapes below straddle each of those edges.
+4096-row chunk for packed A. SHAPES straddle each of those edges; BLOCK_EDGES are computed
+from _cpu.gemm_blocking() of the kernel that runs, so they follow its blocking when it changes.
+Strided operands (windows of larger arrays, transposed views, broadcast stacks) are read in
+place, and nothing of out's base array outside out may change.
 """
 
 from __future__ import annotations
@@ -36,9 +39,25 @@ def _random(rng, shape, dtype) -> np.ndarray:
     return rng.standard_normal(shape).astype(dtype)
 
 
-def _operands(rng, m, n, k, trans_a, trans_b, dtype, batch=()):
-    a = _random(rng, batch + ((k, m) if trans_a else (m, k)), dtype)
-    b = _random(rng, batch + ((n, k) if trans_b else (k, n)), dtype)
+def _view(rng, shape, dtype, kind: str = "contiguous") -> np.ndarray:
+    """A random array of `shape`: contiguous, a window of a larger array (rows further apart
+    than their length), its transpose (x.T, read with the trans flag flipped) or, for stacks,
+    one matrix broadcast along the batch axis (batch stride 0)."""
+    *batch, rows, cols = shape
+    if kind == "contiguous":
+        return _random(rng, shape, dtype)
+    if kind == "window":
+        return _random(rng, (*batch, rows + 4, cols + 7), dtype)[..., 2:2 + rows, 3:3 + cols]
+    if kind == "transposed":
+        stored = _random(rng, (*batch, cols + 5, rows + 3), dtype)[..., 1:1 + cols, 2:2 + rows]
+        return np.swapaxes(stored, -1, -2)
+    assert kind == "broadcast"
+    return np.broadcast_to(_random(rng, (rows, cols), dtype), shape)
+
+
+def _operands(rng, m, n, k, trans_a, trans_b, dtype, batch=(), views=("contiguous",) * 2):
+    a = _view(rng, batch + ((k, m) if trans_a else (m, k)), dtype, views[0])
+    b = _view(rng, batch + ((n, k) if trans_b else (k, n)), dtype, views[1])
     return a, b
 
 
@@ -65,6 +84,44 @@ def test_gemm_matches_reference(simd_level, m, n, k, trans_a, trans_b, dtype):
     out = np.empty((m, n), dtype)
     _cpu.gemm(a, b, out, trans_a=trans_a, trans_b=trans_b)
     _check(out, _expected(a, b, out, trans_a=trans_a, trans_b=trans_b), k)
+
+
+# (m, n, k) from the active kernel's blocking {mr, nr, kc, mc, nc}: one edge at a time.
+BLOCK_EDGES = {
+    "m=mr-1": lambda b: (b["mr"] - 1, b["nr"], 17),
+    "m=mr": lambda b: (b["mr"], b["nr"], 17),
+    "m=mr+1": lambda b: (b["mr"] + 1, b["nr"], 17),
+    "n=nr-1": lambda b: (b["mr"], b["nr"] - 1, 17),
+    "n=nr+1": lambda b: (b["mr"], b["nr"] + 1, 17),
+    "k=1": lambda b: (b["mr"] + 1, b["nr"] + 1, 1),
+    "k=kc-1": lambda b: (b["mr"] + 1, b["nr"] - 1, b["kc"] - 1),
+    "k=kc": lambda b: (b["mr"] - 1, b["nr"] + 1, b["kc"]),
+    "k=kc+1": lambda b: (b["mr"] + 1, b["nr"] + 1, b["kc"] + 1),
+    "k=2kc+1": lambda b: (3, 5, 2 * b["kc"] + 1),
+    "m=mc-1": lambda b: (b["mc"] - 1, b["nr"] + 1, 5),
+    "m=mc": lambda b: (b["mc"], b["nr"] - 1, 5),
+    "m=mc+1": lambda b: (b["mc"] + 1, b["nr"] + 1, b["kc"] + 1),
+    "n=nc+1": lambda b: (3, b["nc"] + 1, 5),
+    "m=nc+1": lambda b: (b["nc"] + 1, 3, 5),
+    "m=1": lambda b: (1, b["nr"] + 1, 7),
+    "n=1": lambda b: (b["mr"] + 1, 1, 7),
+    "ones": lambda b: (1, 1, 1),
+    "primes": lambda b: (31, 37, 41),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("trans_a, trans_b", TRANSPOSES)
+@pytest.mark.parametrize("edge", BLOCK_EDGES)
+def test_gemm_at_block_edges(simd_level, edge, trans_a, trans_b, dtype):
+    m, n, k = BLOCK_EDGES[edge](_cpu.gemm_blocking(dtype))
+    rng = np.random.default_rng(m * 7919 + n * 31 + k)
+    a, b = _operands(rng, m, n, k, trans_a, trans_b, dtype)
+    out = _random(rng, (m, n), dtype)
+    kwargs = dict(trans_a=trans_a, trans_b=trans_b, alpha=0.5, beta=-2.0)
+    expected = _expected(a, b, out, **kwargs)
+    _cpu.gemm(a, b, out, **kwargs)
+    _check(out, expected, k)
 
 
 @pytest.mark.parametrize("m, n, k", [(4097, 5, 3), (3, 4097, 5), (2, 4100, 260)])
@@ -173,7 +230,223 @@ def test_set_simd_level_rejects_unknown_name():
         _cpu.set_simd_level("sse9")
 
 
-# ----- bad input ------------------------------------------------------------------------------
+# ----- strided views, read in place -----------------------------------------------------------
+
+def _out_window(rng, shape, dtype):
+    """out as a window of a larger random array: (big, index) with out = big[index]."""
+    *batch, rows, cols = shape
+    big = _random(rng, (*batch, rows + 3, cols + 5), dtype)
+    return big, (..., slice(1, 1 + rows), slice(2, 2 + cols))
+
+
+def _assert_only_window_changed(big, before, index) -> None:
+    outside = np.ones(big.shape, bool)
+    outside[index] = False
+    np.testing.assert_array_equal(big[outside], before[outside])
+
+
+@pytest.mark.parametrize("alpha, beta", [(1.0, 0.0), (-0.75, 0.5)])
+@pytest.mark.parametrize("b_view", ["window", "transposed"])
+@pytest.mark.parametrize("a_view", ["window", "transposed"])
+@pytest.mark.parametrize("trans_a, trans_b", TRANSPOSES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gemm_strided_views(simd_level, dtype, trans_a, trans_b, a_view, b_view, alpha, beta):
+    rng = np.random.default_rng(7)
+    m, n, k = 37, 41, 260
+    a, b = _operands(rng, m, n, k, trans_a, trans_b, dtype, views=(a_view, b_view))
+    big, index = _out_window(rng, (m, n), dtype)
+    before = big.copy()
+    kwargs = dict(trans_a=trans_a, trans_b=trans_b, alpha=alpha, beta=beta)
+    expected = big.copy()
+    reference.gemm(a, b, expected[index], **kwargs)  # the oracle takes the same views
+    _cpu.gemm(a, b, big[index], **kwargs)
+    _check(big[index], expected[index], k)
+    _assert_only_window_changed(big, before, index)
+
+
+@pytest.mark.parametrize("b_view", ["window", "transposed", "broadcast"])
+@pytest.mark.parametrize("a_view", ["window", "transposed", "broadcast"])
+@pytest.mark.parametrize("trans_a, trans_b", TRANSPOSES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gemm_batched_strided_views(simd_level, dtype, trans_a, trans_b, a_view, b_view):
+    rng = np.random.default_rng(8)
+    batch, m, n, k = 3, 7, 33, 17
+    a, b = _operands(rng, m, n, k, trans_a, trans_b, dtype, (batch,), views=(a_view, b_view))
+    big, index = _out_window(rng, (batch, m, n), dtype)
+    before = big.copy()
+    kwargs = dict(trans_a=trans_a, trans_b=trans_b, alpha=1.5, beta=-1.0)
+    expected = big.copy()
+    reference.gemm(a, b, expected[index], **kwargs)
+    _cpu.gemm(a, b, big[index], **kwargs)
+    _check(big[index], expected[index], k)
+    _assert_only_window_changed(big, before, index)
+
+
+def test_gemm_batched_out_may_interleave(simd_level):
+    """Heads split along the columns of one (m, heads * n) buffer: matrix i of out starts n
+    elements after matrix i - 1, inside its extent, yet no element is shared."""
+    rng = np.random.default_rng(9)
+    heads, m, n, k = 3, 5, 4, 6
+    a, b = _random(rng, (heads, m, k), np.float64), _random(rng, (heads, k, n), np.float64)
+    buffer = np.full((m, heads * n), np.nan)
+    out = buffer.reshape(m, heads, n).transpose(1, 0, 2)
+    _cpu.gemm(a, b, out)
+    assert_close(buffer, np.concatenate(list(a @ b), axis=1))
+
+
+def test_gemm_out_and_input_may_share_a_buffer_without_sharing_elements(simd_level):
+    """a and out are the left and right columns of one buffer: their byte ranges interleave."""
+    rng = np.random.default_rng(10)
+    buffer = _random(rng, (6, 8), np.float64)
+    a, out, b = buffer[:, :4], buffer[:, 4:], _random(rng, (4, 4), np.float64)
+    expected = a @ b
+    _cpu.gemm(a, b, out)
+    assert_close(out, expected)
+    with pytest.raises(ValueError, match="share memory"):
+        _cpu.gemm(buffer[:, :4], b, buffer[:, 3:7])
+
+
+def test_gemm_ignores_strides_of_length_one_axes():
+    """NumPy may report any stride along an axis of length 1 (negative after [::-1], or a row
+    vector taken with a step); the kernel never steps along it, so the view is fine."""
+    rng = np.random.default_rng(11)
+    x = _random(rng, (5, 12), np.float64)
+    row = x[:1, ::3]                        # 1 x 4, column stride 3: read as a transposed column
+    flipped = x[:1, :4][::-1]               # 1 x 4, negative row stride
+    column = x[:, :1]                       # 5 x 1 with a 12-element row stride
+    b = _random(rng, (4, 5), np.float64)
+    for a in (row, flipped):
+        out = np.empty((1, 5))[::-1]
+        _cpu.gemm(a, b, out)
+        assert_close(out, a @ b)
+    out = np.empty((5, 5))
+    _cpu.gemm(column, x[:1, 2:7], out)
+    assert_close(out, column @ x[:1, 2:7])
+
+
+# ----- gemm_raw: BLAS sgemm/dgemm on flat buffers ---------------------------------------------
+
+def _raw_matrix(rng, rows, cols, pad, dtype):
+    """A rows x cols matrix with leading dimension cols + pad inside a flat buffer exactly as
+    long as BLAS requires ((rows - 1) * ld + cols): (buffer, ld, the matrix as a view of it)."""
+    ld = cols + pad
+    full = _random(rng, (rows, ld), dtype)
+    buffer = full.reshape(-1)[:max(rows - 1, 0) * ld + cols]
+    return buffer, ld, full[:, :cols]
+
+
+def _raw_args(rng, m, n, k, trans_a=False, trans_b=False, dtype=np.float32, pads=(2, 3, 4)):
+    """gemm_raw keyword arguments with leading dimensions `pads` longer than a row and buffers
+    no longer than needed, and the three matrices as views (for the reference)."""
+    a, lda, a_matrix = _raw_matrix(rng, *((k, m) if trans_a else (m, k)), pads[0], dtype)
+    b, ldb, b_matrix = _raw_matrix(rng, *((n, k) if trans_b else (k, n)), pads[1], dtype)
+    c, ldc, c_matrix = _raw_matrix(rng, m, n, pads[2], dtype)
+    kwargs = dict(trans_a=trans_a, trans_b=trans_b, m=m, n=n, k=k, alpha=-0.75, a=a, lda=lda,
+                  b=b, ldb=ldb, beta=0.5, c=c, ldc=ldc)
+    return kwargs, (a_matrix, b_matrix, c_matrix)
+
+
+@pytest.mark.parametrize("m, n, k", [(1, 1, 1), (7, 33, 17), (37, 41, 260)])
+@pytest.mark.parametrize("trans_a, trans_b", TRANSPOSES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gemm_raw_matches_reference(simd_level, dtype, trans_a, trans_b, m, n, k):
+    rng = np.random.default_rng(m + n + k)
+    kwargs, (a, b, c) = _raw_args(rng, m, n, k, trans_a, trans_b, dtype)
+    full_c = c.base.copy()  # c's rows with the padding between them
+    expected = _expected(a, b, c, trans_a=trans_a, trans_b=trans_b, alpha=-0.75, beta=0.5)
+    _cpu.gemm_raw(**kwargs)
+    _check(c, expected, k)
+    np.testing.assert_array_equal(c.base[:, n:], full_c[:, n:])
+
+
+@pytest.mark.parametrize("m, n, k", [(0, 4, 5), (3, 0, 5), (3, 4, 0), (0, 0, 0)])
+def test_gemm_raw_empty_sizes_need_no_elements(m, n, k):
+    """A matrix with a zero dimension needs an empty buffer; k = 0 leaves C = beta * C."""
+    rng = np.random.default_rng(12)
+    kwargs, (_, _, c) = _raw_args(rng, m, n, k, dtype=np.float64)
+    expected = 0.5 * c
+    _cpu.gemm_raw(**kwargs)
+    assert_close(c, expected)
+
+
+def _overlapping_c(kwargs, name):
+    """c placed in one buffer with `name` (a or b), starting at that buffer's last element."""
+    shared = np.ones(kwargs[name].size + kwargs["c"].size - 1, kwargs["c"].dtype)
+    return {name: shared[:kwargs[name].size], "c": shared[kwargs[name].size - 1:]}
+
+
+def _read_only(x):
+    x = x.copy()
+    x.setflags(write=False)
+    return x
+
+
+# id: (trans_a, trans_b, changes(kwargs) -> kwargs to replace, exception, message)
+RAW_BAD_INPUT = {
+    "m<0": (False, False, lambda kw: {"m": -1}, ValueError, "non-negative"),
+    "n<0": (False, False, lambda kw: {"n": -1}, ValueError, "non-negative"),
+    "k<0": (False, False, lambda kw: {"k": -1}, ValueError, "non-negative"),
+    "lda<k": (False, False, lambda kw: {"lda": kw["k"] - 1}, ValueError, "lda"),
+    "lda<m (trans_a)": (True, False, lambda kw: {"lda": kw["m"] - 1}, ValueError, "lda"),
+    "ldb<n": (False, False, lambda kw: {"ldb": kw["n"] - 1}, ValueError, "ldb"),
+    "ldb<k (trans_b)": (False, True, lambda kw: {"ldb": kw["k"] - 1}, ValueError, "ldb"),
+    "ldc<n": (False, False, lambda kw: {"ldc": kw["n"] - 1}, ValueError, "ldc"),
+    "a short": (False, False, lambda kw: {"a": kw["a"][:-1]}, ValueError, "a holds"),
+    "a short (trans_a)": (True, False, lambda kw: {"a": kw["a"][:-1]}, ValueError, "a holds"),
+    "b short": (False, False, lambda kw: {"b": kw["b"][:-1]}, ValueError, "b holds"),
+    "b short (trans_b)": (False, True, lambda kw: {"b": kw["b"][:-1]}, ValueError, "b holds"),
+    "c short": (False, False, lambda kw: {"c": kw["c"][:-1]}, ValueError, "c holds"),
+    "lda too long": (False, False, lambda kw: {"lda": kw["lda"] + 1}, ValueError, "a holds"),
+    "size overflows int64": (False, False, lambda kw: {"m": 2**62, "lda": 2**62}, ValueError,
+                             "a holds .* more than int64 can count"),
+    "size beyond int64": (False, False, lambda kw: {"m": 2**70}, TypeError, "incompatible"),
+    "int32 a": (False, False, lambda kw: {"a": kw["a"].astype(np.int32)}, TypeError,
+                "float32 or float64"),
+    "float16 c": (False, False, lambda kw: {"c": kw["c"].astype(np.float16)}, TypeError,
+                  "float32 or float64"),
+    "mixed dtypes": (False, False, lambda kw: {"b": kw["b"].astype(np.float64)}, TypeError,
+                     "dtype"),
+    "c overlaps a": (False, False, lambda kw: _overlapping_c(kw, "a"), ValueError,
+                     "share memory"),
+    "c overlaps b": (False, False, lambda kw: _overlapping_c(kw, "b"), ValueError,
+                     "share memory"),
+    "read-only c": (False, False, lambda kw: {"c": _read_only(kw["c"])}, ValueError, "writable"),
+    "2-D a": (False, False, lambda kw: {"a": kw["a"][None]}, ValueError, "1-D"),
+    "non-contiguous b": (False, False, lambda kw: {"b": np.repeat(kw["b"], 2)[::2]}, ValueError,
+                         "contiguous"),
+    "list c": (False, False, lambda kw: {"c": kw["c"].tolist()}, TypeError, "numpy.ndarray"),
+}
+
+
+@pytest.mark.parametrize("case", RAW_BAD_INPUT)
+def test_gemm_raw_rejects_bad_input(case):
+    trans_a, trans_b, changes, error, message = RAW_BAD_INPUT[case]
+    kwargs, (_, _, c) = _raw_args(np.random.default_rng(13), 5, 6, 7, trans_a, trans_b)
+    before = c.base.copy()
+    kwargs.update(changes(kwargs))
+    with pytest.raises(error, match=message):
+        _cpu.gemm_raw(**kwargs)
+    np.testing.assert_array_equal(c.base, before)
+
+
+# ----- gemm_blocking ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float32, np.dtype(np.float64), "float32", "float64"])
+def test_gemm_blocking_is_sane(simd_level, dtype):
+    blocking = _cpu.gemm_blocking(dtype)
+    assert set(blocking) == {"mr", "nr", "kc", "mc", "nc"}
+    assert all(isinstance(v, int) and v > 0 for v in blocking.values())
+    assert blocking["mc"] % blocking["mr"] == 0 and blocking["nc"] >= blocking["nr"]
+    assert blocking == _cpu.gemm_blocking(np.dtype(dtype).name)
+
+
+@pytest.mark.parametrize("dtype", [None, "int32", np.int64, np.float16, "floaty", 3, [1]])
+def test_gemm_blocking_rejects_other_dtypes(dtype):
+    with pytest.raises(TypeError, match="float32 or float64"):
+        _cpu.gemm_blocking(dtype)
+
+
+# ----- gemm: bad input ------------------------------------------------------------------------
 
 def _f32(*shape) -> np.ndarray:
     return np.ones(shape, np.float32)
@@ -205,15 +478,49 @@ def test_gemm_rejects_mixed_dtypes():
         _cpu.gemm(_f32(3, 4), _f32(4, 6), np.ones((3, 6)))
 
 
-@pytest.mark.parametrize("which", ["a", "b", "out"])
-@pytest.mark.parametrize("view", ["T", "step2"])
-def test_gemm_rejects_non_contiguous(view, which):
-    """One operand at a time is a strided 4x4 view; the others are contiguous 4x4."""
-    args = {"a": _f32(4, 4), "b": _f32(4, 4), "out": _f32(4, 4)}
-    args[which] = _f32(4, 4).T if view == "T" else _f32(4, 8)[:, ::2]
-    assert args[which].shape == (4, 4) and not args[which].flags.c_contiguous
-    with pytest.raises(ValueError, match="contiguous"):
+def _strided(shape, strides, dtype=np.float32) -> np.ndarray:
+    """A writable view of a fresh buffer with the given byte strides (non-negative)."""
+    itemsize = np.dtype(dtype).itemsize
+    span = sum((n - 1) * s for n, s in zip(shape, strides)) + itemsize
+    buffer = np.ones(-(-span // itemsize), dtype)
+    return np.lib.stride_tricks.as_strided(buffer, shape, strides)
+
+
+def _misaligned(*shape) -> np.ndarray:
+    """A float32 array one byte past an aligned address."""
+    raw = np.ones(np.prod(shape) * 4 + 4, np.uint8)
+    return raw[1:1 + np.prod(shape) * 4].view(np.float32).reshape(shape)
+
+
+# One operand at a time is a bad 4x4 (or 2x4x4) layout; the others are fine.
+BAD_LAYOUTS = {
+    "negative-row-stride": (["a", "b", "out"], lambda: _f32(4, 4)[::-1], "negative stride"),
+    "negative-column-stride": (["a", "b", "out"], lambda: _f32(4, 4)[:, ::-1], "negative"),
+    "negative-batch-stride": (["a", "b", "out"], lambda: _f32(2, 4, 4)[::-1], "negative"),
+    "step-2-columns": (["a", "b", "out"], lambda: _f32(4, 8)[:, ::2], "contiguous"),
+    "step-2-both": (["a", "b", "out"], lambda: _f32(8, 8)[::2, ::2], "contiguous"),
+    "part-elements": (["a", "b", "out"], lambda: _strided((4, 4), (18, 4)), "whole 4-byte"),
+    "misaligned": (["a", "b", "out"], lambda: _misaligned(4, 4), "aligned"),
+    "rows-overlap": (["a", "b", "out"], lambda: _strided((4, 4), (4, 4)), "row between rows"),
+    "broadcast-rows": (["a", "b"], lambda: np.broadcast_to(_f32(4), (4, 4)), "unit stride"),
+    "transposed-out": (["out"], lambda: _f32(4, 4).T, "unit stride along its last axis"),
+    "out-batch-stride-0": (["out"], lambda: _strided((2, 4, 4), (0, 16, 4)), "overlap itself"),
+    "out-broadcast": (["out"], lambda: np.broadcast_to(_f32(4, 4), (2, 4, 4)), "writable"),
+}
+
+
+@pytest.mark.parametrize("which, layout", [(w, name) for name, (operands, _, _) in
+                                           BAD_LAYOUTS.items() for w in operands])
+def test_gemm_rejects_unreadable_layouts(which, layout):
+    _, make, message = BAD_LAYOUTS[layout]
+    bad = make()
+    shape = bad.shape
+    args = {"a": _f32(*shape), "b": _f32(*shape), "out": _f32(*shape)}
+    args[which] = bad
+    before = args["out"].copy()
+    with pytest.raises(ValueError, match=message):
         _cpu.gemm(args["a"], args["b"], args["out"])
+    np.testing.assert_array_equal(args["out"], before)
 
 
 @pytest.mark.parametrize("shapes", [((4,), (4, 3), (3,)), ((2, 2, 3, 4), (2, 2, 4, 5),

@@ -1,5 +1,9 @@
 #include "bindings/array_checks.h"
 
+#include <algorithm>
+#include <cstdlib>
+#include <utility>
+
 #include "common/checks.h"
 
 namespace axonic::bind {
@@ -8,15 +12,72 @@ namespace {
 
 std::string dtype_name(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
 
-py::array require_c_contiguous_array(py::handle obj, const char* name) {
+py::array require_array(py::handle obj, const char* name) {
   if (!py::isinstance<py::array>(obj))
     throw py::type_error(concat(name, " must be a numpy.ndarray, got ",
                                 py::str(py::type::of(obj).attr("__name__")).cast<std::string>()));
-  auto a = py::reinterpret_borrow<py::array>(obj);
+  return py::reinterpret_borrow<py::array>(obj);
+}
+
+py::array require_c_contiguous_array(py::handle obj, const char* name) {
+  py::array a = require_array(obj, name);
   if (!(a.flags() & py::array::c_style))
     throw std::invalid_argument(concat(name, " must be C-contiguous; pass numpy.ascontiguousarray(",
                                        name, ")"));
   return a;
+}
+
+FloatArray to_float_array(py::array a, const char* name, bool writable) {
+  FloatType t;
+  if (a.dtype().is(py::dtype::of<float>()))
+    t = FloatType::f32;
+  else if (a.dtype().is(py::dtype::of<double>()))
+    t = FloatType::f64;
+  else
+    throw py::type_error(concat(name, " must be float32 or float64, got ", dtype_name(a)));
+  if (writable && !a.writeable())
+    throw std::invalid_argument(concat(name, " is an output and must be writable"));
+  std::vector<int64_t> shape(a.shape(), a.shape() + a.ndim());
+  void* data = const_cast<void*>(a.data());
+  return FloatArray{std::move(a), t, std::move(shape), data};
+}
+
+std::vector<int64_t> byte_strides(const py::array& a) {
+  return std::vector<int64_t>(a.strides(), a.strides() + a.ndim());
+}
+
+// [lo, hi): the bytes an array touches; empty for an array without elements.
+std::pair<const char*, const char*> byte_range(const FloatArray& x) {
+  auto lo = static_cast<const char*>(x.data);
+  if (x.size() == 0) return {lo, lo};
+  const char* hi = lo + x.array.itemsize();
+  for (int64_t i = 0; i < x.ndim(); ++i) {
+    const int64_t stride = x.array.strides(i);
+    (stride < 0 ? lo : hi) += (x.shape[i] - 1) * stride;
+  }
+  return {lo, hi};
+}
+
+// Whether two distinct elements of x may sit at one address (a broadcast axis, or
+// rows longer than the row stride). Visiting the stepped axes from the smallest
+// |stride| up, each stride must clear the bytes the smaller axes already span: never
+// passes an overlapping layout, and refuses only exotic non-overlapping ones.
+bool may_overlap_itself(const FloatArray& x) {
+  if (x.size() == 0) return false;
+  std::vector<std::pair<int64_t, int64_t>> axes;  // (|stride| in bytes, length)
+  for (int64_t i = 0; i < x.ndim(); ++i)
+    if (x.shape[i] > 1) axes.emplace_back(std::abs(x.array.strides(i)), x.shape[i]);
+  std::sort(axes.begin(), axes.end());
+  int64_t span = x.array.itemsize();
+  for (auto [stride, length] : axes) {
+    if (stride < span) return true;
+    span += (length - 1) * stride;
+  }
+  return false;
+}
+
+std::string layout_fix(const char* name) {
+  return concat("; pass numpy.ascontiguousarray(", name, ")");
 }
 
 }  // namespace
@@ -30,18 +91,81 @@ int64_t FloatArray::size() const {
 std::string FloatArray::shape_string() const { return axonic::shape_string(shape); }
 
 FloatArray float_array(py::handle obj, const char* name, bool writable) {
-  py::array a = require_c_contiguous_array(obj, name);
-  FloatType t;
-  if (a.dtype().is(py::dtype::of<float>()))
-    t = FloatType::f32;
-  else if (a.dtype().is(py::dtype::of<double>()))
-    t = FloatType::f64;
-  else
-    throw py::type_error(concat(name, " must be float32 or float64, got ", dtype_name(a)));
-  if (writable && !a.writeable())
-    throw std::invalid_argument(concat(name, " is an output and must be writable"));
-  std::vector<int64_t> shape(a.shape(), a.shape() + a.ndim());
-  return FloatArray{a, t, std::move(shape), const_cast<void*>(a.data())};
+  return to_float_array(require_c_contiguous_array(obj, name), name, writable);
+}
+
+FloatArray float_array_view(py::handle obj, const char* name, bool writable) {
+  return to_float_array(require_array(obj, name), name, writable);
+}
+
+FloatType float_dtype_arg(py::handle dtype, const char* name) {
+  const auto refuse = [&] {
+    return py::type_error(concat(name, " must be float32 or float64, got ",
+                                 py::repr(dtype).cast<std::string>()));
+  };
+  if (dtype.is_none()) throw refuse();  // numpy.dtype(None) would mean float64
+  py::dtype parsed;
+  try {
+    parsed = py::dtype::from_args(py::reinterpret_borrow<py::object>(dtype));
+  } catch (py::error_already_set&) {
+    throw refuse();
+  }
+  if (parsed.is(py::dtype::of<float>())) return FloatType::f32;
+  if (parsed.is(py::dtype::of<double>())) return FloatType::f64;
+  throw refuse();
+}
+
+StridedMatrix matrix_view(const FloatArray& x, const char* name, MatrixAccess access) {
+  const int64_t ndim = x.ndim();
+  AXONIC_CHECK(ndim == 2 || ndim == 3, name, " must be a 2-D matrix or a 3-D stack of them, got ",
+               x.shape_string());
+  const int64_t item = x.array.itemsize();
+  const bool empty = x.size() == 0;
+  const std::string strides = shape_string(byte_strides(x.array));
+  // Element strides of the axes the kernel steps along; -1 marks an axis it never
+  // steps along (length 1, or any axis of an empty array), whose stride is ignored.
+  std::vector<int64_t> step(ndim, -1);
+  for (int64_t i = 0; i < ndim; ++i) {
+    if (empty || x.shape[i] == 1) continue;
+    const int64_t stride = x.array.strides(i);
+    AXONIC_CHECK(stride >= 0, name, " has a negative stride (strides ", strides,
+                 " bytes for shape ", x.shape_string(), "); gemm reads memory forward only",
+                 layout_fix(name));
+    AXONIC_CHECK(stride % item == 0, name, " has strides ", strides, " bytes for shape ",
+                 x.shape_string(), ", not whole ", item, "-byte elements", layout_fix(name));
+    step[i] = stride / item;
+  }
+  AXONIC_CHECK(empty || reinterpret_cast<uintptr_t>(x.data) % item == 0, name,
+               " is not aligned to its ", item, "-byte elements", layout_fix(name));
+
+  const int64_t rows = x.shape[ndim - 2], cols = x.shape[ndim - 1];
+  const int64_t row_step = step[ndim - 2], col_step = step[ndim - 1];
+  // A stored row-major block needs unit steps within a row and a whole row between rows.
+  const auto unit = [](int64_t s) { return s == -1 || s == 1; };
+  const auto clears = [](int64_t s, int64_t row) { return s == -1 || s >= row; };
+  const bool row_major = unit(col_step) && clears(row_step, cols);
+  const bool transposed = !row_major && unit(row_step) && clears(col_step, rows);
+  if (access == MatrixAccess::write) {
+    AXONIC_CHECK(row_major, name, " must have unit stride along its last axis and a whole row "
+                 "between rows (it is written in place, and cannot be read transposed); got "
+                 "strides ", strides, " bytes for shape ", x.shape_string(),
+                 "; pass a C-contiguous array such as numpy.empty");
+    AXONIC_CHECK(!may_overlap_itself(x), name, " must not overlap itself, but strides ", strides,
+                 " bytes for shape ", x.shape_string(),
+                 " put several elements at one address (a broadcast view?); pass a separate "
+                 "array such as numpy.empty");
+  } else {
+    AXONIC_CHECK(row_major || transposed, name, " must have unit stride along one of its last "
+                 "two axes (a row-major matrix or a transposed view of one) and at least a whole "
+                 "row between rows; got strides ", strides, " bytes for shape ",
+                 x.shape_string(), layout_fix(name));
+  }
+
+  StridedMatrix m{x, ndim == 3 ? x.shape[0] : 1, rows, cols, 0, 0, transposed};
+  const int64_t ld_step = transposed ? col_step : row_step;
+  m.ld = ld_step == -1 ? m.stored_cols() : ld_step;
+  m.batch_stride = ndim == 3 && step[0] != -1 ? step[0] : 0;
+  return m;
 }
 
 py::array_t<int64_t> int64_array(py::handle obj, const char* name) {
@@ -72,6 +196,26 @@ void require_no_overlap(const FloatArray& out, const char* out_name, const Float
   auto hi_in = lo_in + in.array.nbytes();
   AXONIC_CHECK(hi_out <= lo_in || hi_in <= lo_out, out_name, " must not share memory with ",
                in_name, "; pass a separate output array");
+}
+
+void require_no_overlap(const StridedMatrix& out, const char* out_name, const StridedMatrix& in,
+                        const char* in_name) {
+  const auto [out_lo, out_hi] = byte_range(out.array);
+  const auto [in_lo, in_hi] = byte_range(in.array);
+  if (out_hi <= in_lo || in_hi <= out_lo) return;
+  // The byte ranges meet; views such as two column slices of one buffer still need
+  // not share an element. numpy.shares_memory answers exactly for these small
+  // strided problems; if it gives up (TooHardError), assume they share.
+  bool shared = true;
+  try {
+    shared = py::module_::import("numpy")
+                 .attr("shares_memory")(out.array.array, in.array.array,
+                                        py::arg("max_work") = 1 << 20)
+                 .cast<bool>();
+  } catch (py::error_already_set&) {
+  }
+  AXONIC_CHECK(!shared, out_name, " must not share memory with ", in_name,
+               "; pass a separate output array");
 }
 
 }  // namespace axonic::bind

@@ -1,7 +1,8 @@
 // Validation of the NumPy arrays Python hands to a kernel, shared by every
 // binding file. The kernel contract: C-contiguous float32 or float64 arrays
-// (int64 for labels), outputs allocated by Python and writable. Anything else is
-// refused with a Python exception naming what was expected: TypeError for a
+// (int64 for labels), outputs allocated by Python and writable; kernels that take
+// leading dimensions (GEMM) read strided views in place through matrix_view.
+// Anything else is refused with a Python exception naming what was expected: TypeError for a
 // wrong type or dtype, ValueError for a wrong shape, layout or overlap.
 #pragma once
 
@@ -50,6 +51,53 @@ void require_same_shape(const FloatArray& a, const char* a_name, const FloatArra
 
 // Checks the output does not share memory with an input the kernel still reads.
 void require_no_overlap(const FloatArray& out, const char* out_name, const FloatArray& in,
+                        const char* in_name);
+
+// float_array without the C-contiguity requirement: any strides, for kernels that
+// take leading dimensions (matrix_view says which strides they can read).
+FloatArray float_array_view(py::handle obj, const char* name, bool writable = false);
+
+// Parses a dtype argument (numpy.float32, numpy.dtype('float64'), 'float32', ...);
+// TypeError for anything that is not float32 or float64.
+FloatType float_dtype_arg(py::handle dtype, const char* name);
+
+// How a kernel uses a matrix_view: `read` accepts a transposed view (flip the
+// kernel's trans flag) and a batch stride of 0 (numpy.broadcast_to); `write` needs
+// rows with unit inner stride and no two elements at one address.
+enum class MatrixAccess { read, write };
+
+// The last two axes of a 2-D array, or of each item of a 3-D stack, as a BLAS
+// matrix read in place. The array's matrix is rows x cols; in memory it is a
+// row-major block `stored_rows() x stored_cols()` with `ld` elements from one
+// stored row to the next, and with `transposed` that block is its transpose (x.T
+// of a row-major x: the kernel flips its trans flag instead of copying). Matrix i
+// of a stack starts `batch_stride` elements after matrix 0. Strides along axes of
+// length 1 (and all strides of an empty array) are never stepped along, so they
+// are ignored: NumPy may report any value there.
+struct StridedMatrix {
+  FloatArray array;      // the validated array; array.data is element (0, 0[, 0])
+  int64_t batch;         // 1 for a 2-D array
+  int64_t rows, cols;    // the array's last two axes
+  int64_t ld;            // >= stored_cols()
+  int64_t batch_stride;  // >= 0; 0 for a single matrix or a broadcast stack
+  bool transposed;
+
+  int64_t stored_rows() const { return transposed ? cols : rows; }
+  int64_t stored_cols() const { return transposed ? rows : cols; }
+  template <typename T>
+  T* matrix(int64_t i) const { return array.ptr<T>() + i * batch_stride; }
+};
+
+// Checks `x` (2-D or 3-D, from float_array_view) has a layout a BLAS-style kernel
+// reads in place for `access`: non-negative strides in whole elements, an aligned
+// pointer, unit stride along one of the last two axes (the last one for `write`)
+// and at least a row between rows; a `write` array must not overlap itself.
+// ValueError otherwise, naming the strides and the numpy.ascontiguousarray fix.
+StridedMatrix matrix_view(const FloatArray& x, const char* name, MatrixAccess access);
+
+// Checks the output does not share memory with an input, exactly for strided views:
+// arrays whose byte ranges interleave (two column slices of one buffer) pass.
+void require_no_overlap(const StridedMatrix& out, const char* out_name, const StridedMatrix& in,
                         const char* in_name);
 
 // Calls f(T{}) with T = float or double matching the dtype.

@@ -1,5 +1,14 @@
-// Python binding of the CPU GEMM: out = alpha * op(a) @ op(b) + beta * out on
-// 2-D matrices, or on 3-D stacks of them (one product per leading index).
+// Python bindings of the CPU GEMM, C = alpha * op(A) @ op(B) + beta * C:
+//   gemm(a, b, out, ...)   NumPy matrices (2-D) or stacks of them (3-D), read in place
+//                          through their strides (StridedMatrix): row slices of larger
+//                          arrays, transposed views (x.T flips the kernel's trans flag)
+//                          and broadcast stacks of a and b need no copy.
+//   gemm_raw(...)          the BLAS sgemm/dgemm contract in row-major order on flat
+//                          buffers with explicit m, n, k and leading dimensions.
+//   gemm_blocking(dtype)   the active kernel's register/cache blocking, for tests.
+#include <limits>
+#include <string>
+
 #include "bindings/cpu_bindings.h"
 #include "common/checks.h"
 #include "cpu/gemm.h"
@@ -10,41 +19,109 @@ namespace {
 
 void gemm_binding(py::handle a_obj, py::handle b_obj, py::handle out_obj, bool trans_a,
                   bool trans_b, double alpha, double beta) {
-  FloatArray a = float_array(a_obj, "a");
-  FloatArray b = float_array(b_obj, "b");
-  FloatArray out = float_array(out_obj, "out", /*writable=*/true);
-  require_same_dtype(a, "a", b, "b");
-  require_same_dtype(a, "a", out, "out");
-  AXONIC_CHECK((a.ndim() == 2 || a.ndim() == 3) && b.ndim() == a.ndim() && out.ndim() == a.ndim(),
+  FloatArray a_array = float_array_view(a_obj, "a");
+  FloatArray b_array = float_array_view(b_obj, "b");
+  FloatArray out_array = float_array_view(out_obj, "out", /*writable=*/true);
+  require_same_dtype(a_array, "a", b_array, "b");
+  require_same_dtype(a_array, "a", out_array, "out");
+  AXONIC_CHECK((a_array.ndim() == 2 || a_array.ndim() == 3) && b_array.ndim() == a_array.ndim() &&
+                   out_array.ndim() == a_array.ndim(),
                "gemm takes 2-D matrices or 3-D stacks of them, all with the same ndim; got a ",
-               a.shape_string(), ", b ", b.shape_string(), ", out ", out.shape_string());
-  const bool batched = a.ndim() == 3;
-  const int64_t batch = batched ? a.shape[0] : 1;
-  AXONIC_CHECK(!batched || (b.shape[0] == batch && out.shape[0] == batch),
-               "gemm batch sizes differ: a ", a.shape_string(), ", b ", b.shape_string(), ", out ",
-               out.shape_string());
-  const int64_t a_rows = a.shape[batched], a_cols = a.shape[batched + 1];
-  const int64_t b_rows = b.shape[batched], b_cols = b.shape[batched + 1];
-  const int64_t m = trans_a ? a_cols : a_rows, k = trans_a ? a_rows : a_cols;
-  const int64_t kb = trans_b ? b_cols : b_rows, n = trans_b ? b_rows : b_cols;
+               a_array.shape_string(), ", b ", b_array.shape_string(), ", out ",
+               out_array.shape_string());
+  const StridedMatrix a = matrix_view(a_array, "a", MatrixAccess::read);
+  const StridedMatrix b = matrix_view(b_array, "b", MatrixAccess::read);
+  const StridedMatrix out = matrix_view(out_array, "out", MatrixAccess::write);
+  const int64_t batch = a.batch;
+  AXONIC_CHECK(b.batch == batch && out.batch == batch, "gemm batch sizes differ: a ",
+               a_array.shape_string(), ", b ", b_array.shape_string(), ", out ",
+               out_array.shape_string());
+  const int64_t m = trans_a ? a.cols : a.rows, k = trans_a ? a.rows : a.cols;
+  const int64_t kb = trans_b ? b.cols : b.rows, n = trans_b ? b.rows : b.cols;
   AXONIC_CHECK(k == kb, "gemm inner dimensions differ: op(a) is ", m, "x", k, " and op(b) is ", kb,
-               "x", n, " (a ", a.shape_string(), trans_a ? " transposed" : "", ", b ",
-               b.shape_string(), trans_b ? " transposed" : "", ")");
-  AXONIC_CHECK(out.shape[batched] == m && out.shape[batched + 1] == n, "gemm out must be ", m, "x",
-               n, ", got ", out.shape_string());
+               "x", n, " (a ", a_array.shape_string(), trans_a ? " transposed" : "", ", b ",
+               b_array.shape_string(), trans_b ? " transposed" : "", ")");
+  AXONIC_CHECK(out.rows == m && out.cols == n, "gemm out must be ", m, "x", n, ", got ",
+               out_array.shape_string());
   require_no_overlap(out, "out", a, "a");
   require_no_overlap(out, "out", b, "b");
 
-  const cpu::GemmShape shape{trans_a, trans_b, m, n, k, a_cols, b_cols, n};
+  // A view stored transposed is op(a) with the flag flipped: (x.T).T == x.
+  const cpu::GemmShape shape{trans_a != a.transposed, trans_b != b.transposed, m, n, k, a.ld,
+                             b.ld, out.ld};
+  cpu::check_gemm_shape(shape);  // holds by construction; thrown here, not GIL-free
+  dispatch_float(a_array.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    py::gil_scoped_release release;
+    for (int64_t i = 0; i < batch; ++i)
+      cpu::gemm<T>(shape, T(alpha), a.matrix<T>(i), b.matrix<T>(i), T(beta), out.matrix<T>(i));
+  });
+}
+
+// A BLAS buffer: a C-contiguous 1-D float array.
+FloatArray flat_buffer(py::handle obj, const char* name, bool writable = false) {
+  FloatArray x = float_array(obj, name, writable);
+  AXONIC_CHECK(x.ndim() == 1, name, " must be a 1-D buffer, got shape ", x.shape_string(),
+               "; pass ", name, ".reshape(-1)");
+  return x;
+}
+
+// Checks `buffer` holds a row-major rows x row_length matrix with leading
+// dimension ld: (rows - 1) * ld + row_length elements, none when it is empty.
+// ld >= row_length already holds (check_gemm_shape).
+void require_buffer_holds(const FloatArray& buffer, const char* name, int64_t rows,
+                          int64_t row_length, const char* ld_name, int64_t ld,
+                          const char* layout) {
+  if (rows == 0 || row_length == 0) return;
+  const bool overflows =
+      rows - 1 > (std::numeric_limits<int64_t>::max() - row_length) / ld;
+  const int64_t needed = overflows ? 0 : (rows - 1) * ld + row_length;
+  AXONIC_CHECK(!overflows && buffer.size() >= needed, name, " holds ", buffer.size(),
+               " elements but a ", rows, "x", row_length, " matrix (", layout, ") with ",
+               ld_name, "=", ld, " needs (", rows, " - 1) * ", ld, " + ", row_length, " = ",
+               overflows ? std::string("more than int64 can count") : std::to_string(needed),
+               "; pass a larger buffer or check the sizes and ", ld_name);
+}
+
+void gemm_raw_binding(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
+                      py::handle a_obj, int64_t lda, py::handle b_obj, int64_t ldb, double beta,
+                      py::handle c_obj, int64_t ldc) {
+  FloatArray a = flat_buffer(a_obj, "a");
+  FloatArray b = flat_buffer(b_obj, "b");
+  FloatArray c = flat_buffer(c_obj, "c", /*writable=*/true);
+  require_same_dtype(a, "a", b, "b");
+  require_same_dtype(a, "a", c, "c");
+  const cpu::GemmShape shape{trans_a, trans_b, m, n, k, lda, ldb, ldc};
+  cpu::check_gemm_shape(shape);
+  require_buffer_holds(a, "a", trans_a ? k : m, trans_a ? m : k, "lda", lda,
+                       trans_a ? "A stored k x m, trans_a" : "A stored m x k");
+  require_buffer_holds(b, "b", trans_b ? n : k, trans_b ? k : n, "ldb", ldb,
+                       trans_b ? "B stored n x k, trans_b" : "B stored k x n");
+  require_buffer_holds(c, "c", m, n, "ldc", ldc, "C, m x n");
+  require_no_overlap(c, "c", a, "a");
+  require_no_overlap(c, "c", b, "b");
+
   dispatch_float(a.dtype, [&](auto zero) {
     using T = decltype(zero);
     const T* pa = a.ptr<T>();
     const T* pb = b.ptr<T>();
-    T* pc = out.ptr<T>();
+    T* pc = c.ptr<T>();
     py::gil_scoped_release release;
-    for (int64_t i = 0; i < batch; ++i)
-      cpu::gemm<T>(shape, T(alpha), pa + i * m * k, pb + i * k * n, T(beta), pc + i * m * n);
+    cpu::gemm<T>(shape, T(alpha), pa, pb, T(beta), pc);
   });
+}
+
+py::dict gemm_blocking_binding(py::handle dtype) {
+  const cpu::GemmBlocking blocking =
+      dispatch_float(float_dtype_arg(dtype, "dtype"),
+                     [](auto zero) { return cpu::gemm_blocking<decltype(zero)>(); });
+  py::dict out;
+  out["mr"] = blocking.mr;
+  out["nr"] = blocking.nr;
+  out["kc"] = blocking.kc;
+  out["mc"] = blocking.mc;
+  out["nc"] = blocking.nc;
+  return out;
 }
 
 }  // namespace
@@ -53,9 +130,25 @@ void register_gemm(py::module_& m) {
   m.def("gemm", &gemm_binding, py::arg("a"), py::arg("b"), py::arg("out"),
         py::arg("trans_a") = false, py::arg("trans_b") = false, py::arg("alpha") = 1.0,
         py::arg("beta") = 0.0,
-        "out = alpha * op(a) @ op(b) + beta * out for C-contiguous float32/float64 matrices\n"
-        "(2-D, or 3-D stacks with one product per leading index). op(x) is x or x.T per\n"
-        "trans_a/trans_b. out is allocated by the caller; with beta=0 it is never read.");
+        "out = alpha * op(a) @ op(b) + beta * out for float32/float64 matrices (2-D, or 3-D\n"
+        "stacks with one product per leading index). op(x) is x or x.T per trans_a/trans_b.\n"
+        "Operands are read in place through their strides: a and b may be any view with unit\n"
+        "stride along one of their last two axes (row slices of a larger array, x.T) and any\n"
+        "batch stride, 0 included (numpy.broadcast_to); out needs unit stride along its last\n"
+        "axis and must not overlap itself or a, b. Negative strides, or strides that are not\n"
+        "whole elements, raise ValueError (pass numpy.ascontiguousarray). out is allocated by\n"
+        "the caller; with beta=0 it is never read.");
+  m.def("gemm_raw", &gemm_raw_binding, py::arg("trans_a"), py::arg("trans_b"), py::arg("m"),
+        py::arg("n"), py::arg("k"), py::arg("alpha"), py::arg("a"), py::arg("lda"), py::arg("b"),
+        py::arg("ldb"), py::arg("beta"), py::arg("c"), py::arg("ldc"),
+        "BLAS sgemm/dgemm in row-major order on 1-D C-contiguous float32/float64 buffers:\n"
+        "C = alpha * op(A) @ op(B) + beta * C, C m x n with row stride ldc. A is m x k (lda >=\n"
+        "k) or, with trans_a, k x m (lda >= m); B is k x n (ldb >= n) or, with trans_b, n x k\n"
+        "(ldb >= k). Each buffer must hold (rows - 1) * ld + row_length elements. c is written\n"
+        "and must not overlap a or b; with beta=0 it is never read.");
+  m.def("gemm_blocking", &gemm_blocking_binding, py::arg("dtype"),
+        "The active GEMM kernel's blocking for dtype (float32 or float64): a dict with mr, nr\n"
+        "(register tile), kc (K block), mc (rows of A per block), nc (columns of B per block).");
   m.def("gemm_kernel_name", &cpu::gemm_kernel_name, "The GEMM micro-kernel in use.");
 }
 

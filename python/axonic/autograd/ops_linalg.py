@@ -18,10 +18,37 @@ def _check_float_pair(a, b, what: str) -> None:
         raise TypeError(f"{what} needs float32 or float64 operands, got {a.dtype}")
 
 
+def _gemm_operand(xp, x):
+    """x itself when the GEMM kernel reads it in place, else a C-contiguous copy.
+
+    The kernel reads a matrix (or each matrix of a stack) through its strides when they are
+    non-negative whole elements and one of the last two axes has unit stride with at least a
+    row between rows: row slices of a larger array and transposed views (x.T) pass, and so do
+    broadcast batch axes; a reversed or step-2 view is copied. Axes of length 1 are never
+    stepped along, so their strides do not count.
+    """
+    if x.flags.c_contiguous or x.size == 0:
+        return x
+    item = x.itemsize
+    # Element strides; -1 for an axis of length 1, None for one the kernel cannot step along.
+    steps = [-1 if n == 1 else s // item if s >= 0 and s % item == 0 else None
+             for s, n in zip(x.strides, x.shape)]
+    if None in steps:
+        return xp.ascontiguousarray(x)
+    (rows, cols), (row_step, col_step) = x.shape[-2:], steps[-2:]
+    row_major = col_step in (-1, 1) and (row_step == -1 or row_step >= cols)
+    transposed = row_step in (-1, 1) and (col_step == -1 or col_step >= rows)
+    return x if row_major or transposed else xp.ascontiguousarray(x)
+
+
 def gemm(backend, a, b, trans_a: bool = False, trans_b: bool = False, out=None, beta: float = 0.0):
-    """op(a) @ op(b) through the backend's GEMM; a, b 2-D, or 3-D stacks of equal batch."""
+    """op(a) @ op(b) through the backend's GEMM; a, b 2-D, or 3-D stacks of equal batch.
+
+    Views go to the kernel as they are (see ``_gemm_operand``); ``out``, when given, must be
+    C-contiguous (it is allocated with ``xp.empty``).
+    """
     xp = backend.xp
-    a, b = xp.ascontiguousarray(a), xp.ascontiguousarray(b)
+    a, b = _gemm_operand(xp, a), _gemm_operand(xp, b)
     if out is None:
         m = a.shape[-1] if trans_a else a.shape[-2]
         n = b.shape[-2] if trans_b else b.shape[-1]
