@@ -1,44 +1,53 @@
-"""GEMM regression benchmarks: axonic vs numpy.matmul on the same float32 arrays.
+"""GEMM regression benchmarks: axonic vs numpy.matmul vs torch.matmul on float32.
 
-Run with ``pytest benchmarks --benchmark-only``; compare the two groups' rows
-per shape (pytest-benchmark groups them by shape, so each table is one shape).
-Correctness is checked before timing.
+The shapes are those of ``axonic bench gemm`` (axonic.bench.DEFAULT_GEMM_SHAPES),
+grouped by shape, so each pytest-benchmark table compares the libraries on one shape.
+Every result is checked against a float64 product before it is timed. Run with
+``pytest benchmarks --benchmark-only``; the torch rows are skipped without PyTorch.
+Under ``--benchmark-disable`` each test runs once, untimed, and shapes above 512^3 are
+skipped so the check stays quick.
 """
 
-import numpy as np
 import pytest
 
-from axonic import _cpu
-from axonic.bench import DEFAULT_GEMM_SHAPES
+from axonic.bench import DEFAULT_GEMM_SHAPES, GemmShape, thread_count
+from axonic.bench.gemm import GemmReference, cpu_peers, gemm_operands
+
+LARGEST_UNTIMED_FLOPS = 2.0 * 512**3
 
 
-@pytest.fixture(params=DEFAULT_GEMM_SHAPES, ids=lambda s: "x".join(map(str, s)))
-def operands(request):
-    m, k, n = request.param
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((m, k), dtype=np.float32)
-    b = rng.standard_normal((k, n), dtype=np.float32)
-    return a, b, np.empty((m, n), np.float32)
+def _shape_id(shape: GemmShape) -> str:
+    return shape.label.replace(" (", "-").replace(", ", "-").rstrip(")")
 
 
-def _gflops(benchmark, a, b):
-    if benchmark.stats is None:  # --benchmark-disable: the call ran once, untimed
-        return
-    flops = 2.0 * a.shape[0] * a.shape[1] * b.shape[1]
-    benchmark.extra_info["gflops"] = flops / benchmark.stats.stats.median / 1e9
+@pytest.fixture(params=DEFAULT_GEMM_SHAPES, ids=_shape_id)
+def shape(request) -> GemmShape:
+    shape = request.param
+    if request.config.getoption("benchmark_disable") and shape.flops > LARGEST_UNTIMED_FLOPS:
+        pytest.skip("large shape: only run when benchmarks are timed")
+    return shape
 
 
-def test_axonic_gemm(benchmark, operands):
-    a, b, out = operands
-    _cpu.gemm(a, b, out)
-    np.testing.assert_allclose(out, a @ b, rtol=1e-3, atol=1e-3)
-    benchmark.group = "gemm " + "x".join(map(str, (a.shape[0], a.shape[1], b.shape[1])))
-    benchmark(_cpu.gemm, a, b, out)
-    _gflops(benchmark, a, b)
+def _check_and_time(benchmark, shape: GemmShape, name: str, torch=None) -> None:
+    a, b = gemm_operands(shape)
+    peer = cpu_peers(shape, a, b, torch)[name]
+    with thread_count(None, torch=torch):
+        peer.run()
+        GemmReference(shape, a, b).check(name, peer.result())
+        benchmark.group = f"gemm {shape.label}"
+        benchmark(peer.run)
+    if benchmark.stats is not None:  # None under --benchmark-disable
+        benchmark.extra_info["gflops"] = shape.flops / benchmark.stats.stats.median / 1e9
 
 
-def test_numpy_matmul(benchmark, operands):
-    a, b, out = operands
-    benchmark.group = "gemm " + "x".join(map(str, (a.shape[0], a.shape[1], b.shape[1])))
-    benchmark(np.matmul, a, b, out=out)
-    _gflops(benchmark, a, b)
+def test_axonic_gemm(benchmark, shape):
+    _check_and_time(benchmark, shape, "axonic")
+
+
+def test_numpy_matmul(benchmark, shape):
+    _check_and_time(benchmark, shape, "numpy")
+
+
+def test_torch_matmul(benchmark, shape):
+    torch = pytest.importorskip("torch")
+    _check_and_time(benchmark, shape, "torch", torch)

@@ -10,5 +10,6 @@ void register_runtime(py::module_& m);
 void register_gemm(py::module_& m);
 void register_activations(py::module_& m);
 void register_softmax(py::module_& m);
+void register_peak(py::module_& m);
 
 }  // namespace axonic::bind

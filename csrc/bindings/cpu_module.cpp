@@ -3,6 +3,9 @@
 // the kernel. Bad input raises TypeError/ValueError; nothing aborts.
 #include <omp.h>
 
+#include <cerrno>
+#include <cstdlib>
+
 #include "bindings/cpu_bindings.h"
 #include "common/checks.h"
 #include "common/cpu_features.h"
@@ -10,10 +13,31 @@
 
 namespace axonic::bind {
 
+namespace {
+
+// AXONIC_NUM_THREADS=n (a positive integer) sets the kernels' threads at import and
+// wins over OMP_NUM_THREADS, which the OpenMP runtime has already read. Unset or
+// empty leaves OpenMP's choice. Anything else fails the import (pybind11 turns the
+// exception into ImportError) rather than silently running on the wrong count.
+void apply_num_threads_variable() {
+  const char* text = std::getenv("AXONIC_NUM_THREADS");
+  if (text == nullptr || *text == '\0') return;
+  char* end = nullptr;
+  errno = 0;
+  const long n = std::strtol(text, &end, 10);
+  AXONIC_CHECK(errno == 0 && *end == '\0' && n >= 1 && n <= 65536,
+               "AXONIC_NUM_THREADS must be a positive integer (the number of threads), got '",
+               text, "'");
+  omp_set_num_threads(static_cast<int>(n));
+}
+
+}  // namespace
+
 void register_runtime(py::module_& m) {
   m.attr("__version__") = AXONIC_VERSION;
   m.attr("build_type") = AXONIC_BUILD_TYPE;
   m.attr("openmp_version") = _OPENMP;
+  apply_num_threads_variable();
   m.def("get_num_threads", [] { return omp_get_max_threads(); },
         "Threads the kernels use (OpenMP's max threads).");
   m.def(
@@ -44,4 +68,5 @@ PYBIND11_MODULE(_cpu, m) {
   axonic::bind::register_gemm(m);
   axonic::bind::register_activations(m);
   axonic::bind::register_softmax(m);
+  axonic::bind::register_peak(m);
 }

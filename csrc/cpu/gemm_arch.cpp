@@ -4,30 +4,35 @@
 //   for jc over N in NC-wide blocks:
 //     for pc over K in KC-deep blocks:
 //       pack op(B)[pc:pc+kc, jc:jc+nc] into NR-wide panels (kc x NR)   [shared]
-//       for each chunk of up to kRowChunk rows of A:
-//         pack op(A)[rows, pc:pc+kc] into MR-tall panels (kc x MR)     [shared]
-//         parallel over tiles of (MC rows) x (a group of NR-wide panels):
-//           micro-kernel on each MR x NR block of C
-//   A kc x NR panel of B stays in L1 while the MC x kc block of A streams from
-//   L2 past it. Packing absorbs transposes and leading dimensions, so strided
-//   views and the transposed products of backward passes need no copies.
+//       parallel over tasks of MC rows (x a group of B panels when M is short):
+//         pack op(A)[rows, pc:pc+kc] into MR-tall panels (kc x MR)     [per thread]
+//         micro-kernel on each MR x NR block of C
+//   A kc x NR panel of B stays close (L1/L2) while the MC x kc block of A, packed
+//   by the thread that uses it, streams from its L2 past it. Packing absorbs
+//   transposes and leading dimensions, so strided views and the transposed
+//   products of backward passes need no copies.
 //
 // Blocked with B read in place (op(B) = B and few rows of A, or N within one
 // vector): each element of B is used by few tiles, so packing it would cost more
 // than it saves; the micro-kernel loads B's rows directly and masks the last
 // columns.
 //
-// Few rows (M <= 4: batch-1 inference, tiny batches): nothing is packed. With
-// op(B) = B the micro-kernel runs on 4, 2 or 1 rows of A in place over 4-vector
-// column blocks; with op(B) = Bᵀ each C element is a dot product of an A row and
-// a B row, computed 4 B rows at a time.
+// A read in place (M <= 4: batch-1 inference and tiny batches; or N within one
+// vector, where each element of A meets a single column tile): nothing of A is
+// packed; the micro-kernel broadcasts straight from A's rows in tiles of MR, 4, 2
+// or 1 rows. With M <= 4 and op(B) = Bᵀ each C element is instead a dot product of
+// an A row and a B row, 4 B rows at a time, both read along k.
 
 #include <omp.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
+#include <type_traits>
 
 #include "cpu/gemm_arch.h"
 #include "cpu/gemm_micro_kernel.h"
@@ -55,10 +60,12 @@ struct Blocking {
   static constexpr int mr = kTileRows;
   static constexpr int nv = 2;                 // vectors per tile row in the blocked path
   static constexpr int nr = nv * lanes;
-  static constexpr int64_t kc = 256;           // B micro-panel kc x nr stays in L1
+  // kc: a deep K block halves the passes over C (each one a read and a write of
+  // every tile, rows ldc apart) against 256; its B micro-panel then lives in L1
+  // and L2 together, which measured faster than the L1-sized one.
+  static constexpr int64_t kc = 512;
   static constexpr int64_t mc = 32 * mr;       // A block mc x kc stays in L2
   static constexpr int64_t nc = 4096;          // packed B kc x nc stays in L3
-  static constexpr int64_t row_chunk = 4096;   // bounds the packed-A buffer
   static constexpr int small_m = 4;            // M up to this takes the few-rows path
 };
 
@@ -68,8 +75,10 @@ constexpr double kParallelFlops = 2.0 * 128 * 128 * 64;
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-// A growable 64-byte-aligned buffer per thread and purpose, kept between calls so
-// small products do not pay for allocation (and large ones not for page faults).
+// A growable buffer per thread and purpose, kept between calls so small products
+// do not pay for allocation (and large ones not for page faults). Buffers of 2 MiB
+// and more are 2 MiB-aligned and asked to use huge pages: a packed B block spans
+// megabytes, and a TLB miss per 4 KiB page costs the micro-kernel measurably.
 template <typename T, int kSlot>
 T* scratch(int64_t count) {
   struct Buffer {
@@ -78,12 +87,18 @@ T* scratch(int64_t count) {
     ~Buffer() { std::free(data); }
   };
   thread_local Buffer buffer;
-  const size_t bytes = ((static_cast<size_t>(count) * sizeof(T) + 63) / 64) * 64;
-  if (bytes > buffer.bytes) {
+  constexpr size_t kHuge = size_t(2) << 20;
+  const size_t wanted = static_cast<size_t>(count) * sizeof(T);
+  if (wanted > buffer.bytes) {
+    const size_t align = wanted >= kHuge ? kHuge : 64;
+    const size_t bytes = (wanted + align - 1) / align * align;
     std::free(buffer.data);
-    buffer.data = std::aligned_alloc(64, bytes);
+    buffer.data = std::aligned_alloc(align, bytes);
     buffer.bytes = buffer.data ? bytes : 0;
     if (!buffer.data) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+    if (align == kHuge) madvise(buffer.data, bytes, MADV_HUGEPAGE);
+#endif
   }
   return static_cast<T*>(buffer.data);
 }
@@ -101,52 +116,57 @@ void gemm_blocked(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T
   constexpr int MR = B::mr, NR = NV * B::lanes;
   const int64_t kc_max = min64(B::kc, s.k);
   const int64_t nc_max = min64(B::nc, s.n);
-  const int64_t rows_max = min64(B::row_chunk, s.m);
   T* packed_b = kB == Operand::packed ? scratch<T, 0>(kc_max * ceil_div(nc_max, NR) * NR) : nullptr;
-  T* packed_a = scratch<T, 1>(ceil_div(rows_max, MR) * MR * kc_max);
-
-  const int threads = omp_get_max_threads();
-  const bool parallel = threads > 1 && 2.0 * s.m * s.n * s.k > kParallelFlops;
+  const bool parallel = omp_get_max_threads() > 1 && 2.0 * s.m * s.n * s.k > kParallelFlops;
 
 #pragma omp parallel if (parallel)
-  for (int64_t jc = 0; jc < s.n; jc += B::nc) {
-    const int64_t nc = min64(B::nc, s.n - jc);
-    const int64_t b_panels = ceil_div(nc, NR);
-    for (int64_t pc = 0; pc < s.k; pc += B::kc) {
-      const int64_t kc = min64(B::kc, s.k - pc);
-      const T beta_now = pc == 0 ? beta : T(1);  // later K blocks accumulate onto C
-      if (kB == Operand::packed) {
+  {
+    const int threads = omp_get_num_threads();
+    // Each thread packs the A block it works on into its own buffer, which then
+    // sits in that core's L2 for every B panel the task sweeps.
+    T* packed_a = scratch<T, 1>(ceil_div(min64(B::mc, s.m), MR) * MR * kc_max);
+    for (int64_t jc = 0; jc < s.n; jc += B::nc) {
+      const int64_t nc = min64(B::nc, s.n - jc);
+      const int64_t b_panels = ceil_div(nc, NR);
+      for (int64_t pc = 0; pc < s.k; pc += B::kc) {
+        const int64_t kc = min64(B::kc, s.k - pc);
+        const T beta_now = pc == 0 ? beta : T(1);  // later K blocks accumulate onto C
+        if (kB == Operand::packed) {
 #pragma omp for schedule(static)
-        for (int64_t jp = 0; jp < b_panels; ++jp)
-          pack_panel<T, NR>(b, s.ldb, s.trans_b, jc + jp * NR, int(min64(NR, nc - jp * NR)), pc,
-                            kc, packed_b + jp * kc * NR);
-      }
-      for (int64_t ic = 0; ic < s.m; ic += B::row_chunk) {
-        const int64_t rows = min64(B::row_chunk, s.m - ic);
-        const int64_t a_panels = ceil_div(rows, MR);
-#pragma omp for schedule(static)
-        for (int64_t ip = 0; ip < a_panels; ++ip)
-          pack_panel<T, MR>(a, s.lda, !s.trans_a, ic + ip * MR, int(min64(MR, rows - ip * MR)),
-                            pc, kc, packed_a + ip * kc * MR);
-
-        // Tiles: MC-row blocks x groups of B panels, enough of them to feed every thread.
-        const int64_t m_blocks = ceil_div(rows, B::mc);
+          for (int64_t jp = 0; jp < b_panels; ++jp)
+            pack_panel<T, NR>(b, s.ldb, s.trans_b, jc + jp * NR, int(min64(NR, nc - jp * NR)),
+                              pc, kc, packed_b + jp * kc * NR);
+        }
+        // Tasks: MC-row blocks, each split into groups of B panels only when there
+        // are too few blocks to keep every thread busy (a split repacks the A block).
+        // Blocks of equal height (whole MR tiles), so no thread waits on a sliver.
+        const int64_t m_blocks = ceil_div(s.m, B::mc);
+        const int64_t block_rows = ceil_div(ceil_div(s.m, m_blocks), MR) * MR;
         const int64_t n_groups =
-            std::min(b_panels, std::max<int64_t>(1, ceil_div(4 * threads, m_blocks)));
+            m_blocks >= 2 * threads ? 1 : min64(b_panels, ceil_div(2 * threads, m_blocks));
         const int64_t group_panels = ceil_div(b_panels, n_groups);
+        int64_t packed_block = -1;
 #pragma omp for collapse(2) schedule(dynamic)
         for (int64_t mb = 0; mb < m_blocks; ++mb) {
           for (int64_t ng = 0; ng < n_groups; ++ng) {
-            const int64_t ip_end = min64(a_panels, (mb + 1) * (B::mc / MR));
+            const int64_t row0 = mb * block_rows, rows = min64(block_rows, s.m - row0);
+            if (rows <= 0) continue;
+            const int64_t a_panels = ceil_div(rows, MR);
+            if (packed_block != mb) {
+              for (int64_t ip = 0; ip < a_panels; ++ip)
+                pack_panel<T, MR>(a, s.lda, !s.trans_a, row0 + ip * MR,
+                                  int(min64(MR, rows - ip * MR)), pc, kc, packed_a + ip * kc * MR);
+              packed_block = mb;
+            }
             const int64_t jp_end = min64(b_panels, (ng + 1) * group_panels);
             for (int64_t jp = ng * group_panels; jp < jp_end; ++jp) {
               const int64_t col = jp * NR;
               const T* b_panel = kB == Operand::packed ? packed_b + jp * kc * NR
                                                        : b + pc * s.ldb + jc + col;
-              for (int64_t ip = mb * (B::mc / MR); ip < ip_end; ++ip) {
-                const int64_t row = ip * MR;
-                const TileOutput<T> out{c + (ic + row) * s.ldc + jc + col, s.ldc,
-                                        int(min64(MR, rows - row)), int(min64(NR, nc - col)),
+              for (int64_t ip = 0; ip < a_panels; ++ip) {
+                const int64_t row = row0 + ip * MR;
+                const TileOutput<T> out{c + row * s.ldc + jc + col, s.ldc,
+                                        int(min64(MR, s.m - row)), int(min64(NR, nc - col)),
                                         alpha, beta_now};
                 micro_kernel<T, MR, NV, Operand::packed, kB>(kc, packed_a + ip * kc * MR, 0, 0,
                                                              b_panel, s.ldb, out);
@@ -159,16 +179,53 @@ void gemm_blocked(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T
   }
 }
 
-// M <= small_m, op(B) = B: R rows of A in place against 4-vector column blocks of B.
-template <typename T, int R>
-void few_rows_block(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c,
-                    int64_t col0, int64_t col1) {
-  constexpr int NV = 4, NR = NV * VectorOps<T>::lanes;
+// C[rows, cols] from A read in place (nothing packed): tiles of R rows x NV vectors,
+// R from {MR, 4, 2, 1} so that every row the micro-kernel broadcasts exists.
+// B is read in place (op(B) = B, rows b_k_step apart) or is one packed k x NR
+// panel per NR columns.
+template <typename T, int NV, Operand kB>
+void tiles_with_a_in_place(const GemmShape& s, T alpha, const T* a, const T* b, int64_t b_k_step,
+                           T beta, T* c, int64_t row0, int64_t row1, int64_t col0, int64_t col1) {
+  constexpr int NR = NV * VectorOps<T>::lanes, MR = Blocking<T>::mr;
   const int64_t row_step = s.trans_a ? 1 : s.lda, k_step = s.trans_a ? s.lda : 1;
   for (int64_t col = col0; col < col1; col += NR) {
-    const TileOutput<T> out{c + col, s.ldc, R, int(min64(NR, col1 - col)), alpha, beta};
-    micro_kernel<T, R, NV, Operand::direct, Operand::direct>(s.k, a, row_step, k_step, b + col,
-                                                             s.ldb, out);
+    const T* b_cols = kB == Operand::direct ? b + col : b + (col / NR) * s.k * NR;
+    for (int64_t row = row0; row < row1;) {
+      TileOutput<T> out{c + row * s.ldc + col, s.ldc, 0, int(min64(NR, col1 - col)), alpha, beta};
+      auto run = [&](auto rows) {
+        out.rows = rows();
+        micro_kernel<T, rows(), NV, Operand::direct, kB>(s.k, a + row * row_step, row_step, k_step,
+                                                         b_cols, b_k_step, out);
+        row += rows();
+      };
+      const int64_t left = row1 - row;
+      if (left >= MR) run(std::integral_constant<int, MR>{});
+      else if (left >= 4) run(std::integral_constant<int, 4>{});
+      else if (left >= 2) run(std::integral_constant<int, 2>{});
+      else run(std::integral_constant<int, 1>{});
+    }
+  }
+}
+
+// The A-in-place path over all of C, split between threads by rows (split_rows) or
+// by columns, in whole tiles.
+template <typename T, int NV, Operand kB>
+void gemm_a_in_place(const GemmShape& s, T alpha, const T* a, const T* b, int64_t b_k_step,
+                     T beta, T* c, bool split_rows) {
+  const int64_t unit = split_rows ? Blocking<T>::mr : NV * VectorOps<T>::lanes;
+  const int64_t units = ceil_div(split_rows ? s.m : s.n, unit);
+  const bool parallel = omp_get_max_threads() > 1 && units > 1 &&
+                        2.0 * s.m * s.n * s.k > kParallelFlops / 8;
+#pragma omp parallel if (parallel)
+  {
+    const int threads = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t first = units * t / threads * unit, last = units * (t + 1) / threads * unit;
+    if (split_rows)
+      tiles_with_a_in_place<T, NV, kB>(s, alpha, a, b, b_k_step, beta, c, first,
+                                       min64(last, s.m), 0, s.n);
+    else
+      tiles_with_a_in_place<T, NV, kB>(s, alpha, a, b, b_k_step, beta, c, 0, s.m, first,
+                                       min64(last, s.n));
   }
 }
 
@@ -181,9 +238,8 @@ T sum_lanes(typename VectorOps<T>::V v) {
   return sum;
 }
 
-// M <= small_m, op(B) = Bᵀ: C[i, j] = alpha * dot(op(A) row i, B row j) + beta * C[i, j]
-// for columns j in [col0, col1), 4 B rows at a time (op(A) = A only; the caller
-// handles Aᵀ by packing A first).
+// Few rows with op(B) = Bᵀ: C[i, j] = alpha * dot(A row i, B row j) + beta * C[i, j]
+// for columns j in [col0, col1), 4 B rows at a time; A's rows are a[i * lda + p].
 template <typename T>
 void few_rows_dot(const GemmShape& s, T alpha, const T* a, int64_t lda, const T* b, T beta, T* c,
                   int64_t col0, int64_t col1) {
@@ -219,40 +275,23 @@ void few_rows_dot(const GemmShape& s, T alpha, const T* a, int64_t lda, const T*
 }
 
 template <typename T>
-void gemm_few_rows(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c) {
-  const int threads = omp_get_max_threads();
-  const bool parallel = threads > 1 && 2.0 * s.m * s.n * s.k > kParallelFlops;
-  // Columns split in whole 4-vector blocks between threads.
-  const int64_t unit = 4 * VectorOps<T>::lanes;
-  const int64_t blocks = ceil_div(s.n, unit);
-
+void gemm_few_rows_transposed_b(const GemmShape& s, T alpha, const T* a, const T* b, T beta,
+                                T* c) {
   const T* a_rows = a;
   int64_t lda = s.lda;
-  if (s.trans_b && s.trans_a) {  // the dot kernel wants A's rows contiguous along k
+  if (s.trans_a) {  // the dot products want A's rows contiguous along k
     T* copy = scratch<T, 1>(s.m * s.k);
     for (int64_t i = 0; i < s.m; ++i)
       for (int64_t p = 0; p < s.k; ++p) copy[i * s.k + p] = a[p * s.lda + i];
     a_rows = copy;
     lda = s.k;
   }
-
+  constexpr int64_t unit = 16;  // columns per parallel work item
+  const int64_t blocks = ceil_div(s.n, unit);
+  const bool parallel = omp_get_max_threads() > 1 && 2.0 * s.m * s.n * s.k > kParallelFlops / 8;
 #pragma omp parallel for if (parallel) schedule(static)
-  for (int64_t block = 0; block < blocks; ++block) {
-    const int64_t col0 = block * unit, col1 = min64(s.n, col0 + unit);
-    if (s.trans_b) {
-      few_rows_dot(s, alpha, a_rows, lda, b, beta, c, col0, col1);
-      continue;
-    }
-    // Row r of op(A) starts at a + r * a_row_step.
-    const int64_t a_row_step = s.trans_a ? 1 : s.lda;
-    int64_t row = 0;
-    for (; row + 4 <= s.m; row += 4)
-      few_rows_block<T, 4>(s, alpha, a + row * a_row_step, b, beta, c + row * s.ldc, col0, col1);
-    for (; row + 2 <= s.m; row += 2)
-      few_rows_block<T, 2>(s, alpha, a + row * a_row_step, b, beta, c + row * s.ldc, col0, col1);
-    for (; row < s.m; ++row)
-      few_rows_block<T, 1>(s, alpha, a + row * a_row_step, b, beta, c + row * s.ldc, col0, col1);
-  }
+  for (int64_t block = 0; block < blocks; ++block)
+    few_rows_dot(s, alpha, a_rows, lda, b, beta, c, block * unit, min64(s.n, (block + 1) * unit));
 }
 
 template <typename T>
@@ -260,14 +299,24 @@ void gemm_any(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c)
   using B = Blocking<T>;
   if (s.m == 0 || s.n == 0) return;
   if (s.k == 0 || alpha == T(0)) return scale_c(s, beta, c);
-  if (s.m <= B::small_m) return gemm_few_rows(s, alpha, a, b, beta, c);
-  const bool narrow = s.n <= B::lanes;
-  const bool b_in_place = !s.trans_b && (narrow || s.m <= 4 * B::mr);
-  if (narrow)
-    return b_in_place ? gemm_blocked<T, 1, Operand::direct>(s, alpha, a, b, beta, c)
-                      : gemm_blocked<T, 1, Operand::packed>(s, alpha, a, b, beta, c);
-  return b_in_place ? gemm_blocked<T, B::nv, Operand::direct>(s, alpha, a, b, beta, c)
-                    : gemm_blocked<T, B::nv, Operand::packed>(s, alpha, a, b, beta, c);
+  if (s.m <= B::small_m) {  // batch-1 inference, tiny batches: nothing worth packing
+    if (s.trans_b) return gemm_few_rows_transposed_b(s, alpha, a, b, beta, c);
+    // Wider tiles for 1-2 rows keep 8-16 FMA chains in flight while B streams past.
+    if (s.m <= 2)
+      return gemm_a_in_place<T, 8, Operand::direct>(s, alpha, a, b, s.ldb, beta, c, false);
+    return gemm_a_in_place<T, 4, Operand::direct>(s, alpha, a, b, s.ldb, beta, c, false);
+  }
+  if (s.n <= B::lanes) {  // one vector of columns: each A element is used once
+    if (!s.trans_b)
+      return gemm_a_in_place<T, 1, Operand::direct>(s, alpha, a, b, s.ldb, beta, c, true);
+    T* panel = scratch<T, 0>(s.k * B::lanes);
+    pack_panel<T, B::lanes>(b, s.ldb, true, 0, int(s.n), 0, s.k, panel);
+    return gemm_a_in_place<T, 1, Operand::packed>(s, alpha, a, panel, 0, beta, c, true);
+  }
+  // Few rows: each element of B is used by few tiles, so it is read in place.
+  if (!s.trans_b && s.m <= 4 * B::mr)
+    return gemm_blocked<T, B::nv, Operand::direct>(s, alpha, a, b, beta, c);
+  return gemm_blocked<T, B::nv, Operand::packed>(s, alpha, a, b, beta, c);
 }
 
 template <typename T>

@@ -1,4 +1,4 @@
-"""The ``axonic`` command: ``axonic info``, ``axonic demo``, ``axonic bench gemm``."""
+"""The ``axonic`` command: ``axonic info``, ``axonic demo``, ``axonic bench peak|gemm``."""
 
 from __future__ import annotations
 
@@ -22,17 +22,46 @@ def _demo(args: argparse.Namespace) -> int:
     return 0 if accuracy > 0 else 1
 
 
-def _bench(args: argparse.Namespace) -> int:
+def _run_bench(run, **kwargs) -> int:
+    """Runs a benchmark; a BenchError (no GPU, no matplotlib...) exits with status 2."""
+    from .bench import BenchError
+
+    try:
+        return run(**kwargs)
+    except BenchError as error:
+        print(f"axonic bench: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _bench_gemm(args: argparse.Namespace) -> int:
     from .bench import run_gemm_bench
 
-    return run_gemm_bench(sizes=args.sizes, repeats=args.repeats, json_path=args.json,
-                          threads=args.threads)
+    return _run_bench(run_gemm_bench, sizes=args.sizes, repeats=args.repeats,
+                      json_path=args.json, threads=args.threads, device=args.device,
+                      plot_path=args.plot)
+
+
+def _bench_peak(args: argparse.Namespace) -> int:
+    from .bench import run_peak_bench
+
+    return _run_bench(run_peak_bench, dtype=args.dtype, seconds=args.seconds,
+                      threads=args.threads, json_path=args.json)
 
 
 def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 60:
+        raise argparse.ArgumentTypeError(f"expected seconds in (0, 60], got {text}")
     return value
 
 
@@ -61,16 +90,31 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(run=_demo)
 
-    bench = commands.add_parser("bench", help="kernel benchmarks against NumPy")
+    bench = commands.add_parser("bench", help="kernel benchmarks against NumPy and PyTorch")
     kernels = bench.add_subparsers(dest="kernel", required=True)
-    gemm = kernels.add_parser("gemm", help="float32 GEMM GFLOP/s, axonic vs numpy.matmul")
+
+    peak = kernels.add_parser("peak", help="FMA peak GFLOP/s of this CPU for the ISA in use")
+    peak.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    peak.add_argument("--seconds", type=_seconds, default=0.5,
+                      help="measuring time per thread (default 0.5)")
+    peak.add_argument("--threads", type=_positive_int, default=None)
+    peak.add_argument("--json", metavar="FILE", default=None, help="also write results as JSON")
+    peak.set_defaults(run=_bench_peak)
+
+    gemm = kernels.add_parser("gemm", help="float32 GEMM GFLOP/s: axonic, numpy, torch, cuBLAS")
     gemm.add_argument("--sizes", type=_shape, nargs="+", default=None,
-                      help="N (square) or MxKxN; default: squares and MLP shapes")
+                      help="N (square) or MxKxN; default: squares 256-4096 and MLP shapes")
     gemm.add_argument("--repeats", type=_positive_int, default=5,
-                      help="timed runs per shape; the median is reported")
-    gemm.add_argument("--threads", type=_positive_int, default=None)
+                      help="timed runs per shape and library (fewer for huge shapes); "
+                           "the median is reported")
+    gemm.add_argument("--threads", type=_positive_int, default=None,
+                      help="threads for every library (default: axonic's thread count)")
+    gemm.add_argument("--device", choices=["cpu", "cuda", "all"], default="cpu",
+                      help="cpu: axonic/numpy/torch; cuda: cuBLAS via CuPy; all: both")
     gemm.add_argument("--json", metavar="FILE", default=None, help="also write results as JSON")
-    gemm.set_defaults(run=_bench)
+    gemm.add_argument("--plot", metavar="FILE", default=None,
+                      help="also draw a PNG bar chart (needs matplotlib: axonic[plot])")
+    gemm.set_defaults(run=_bench_gemm)
     return parser
 
 

@@ -1,0 +1,22 @@
+"""``axonic bench``: kernel throughput against the peers, printed as one table format.
+
+core.py holds what every subcommand shares (timing, thread control, Table, JSON,
+plot); each subcommand is a module: gemm.py (``bench gemm``), peak.py (``bench peak``).
+"""
+
+from .core import (
+                   BenchError,
+                   Column,
+                   Table,
+                   format_table,
+                   median_seconds,
+                   report,
+                   settle,
+                   thread_count,
+)
+from .gemm import DEFAULT_GEMM_SHAPES, GemmShape, gemm_table, run_gemm_bench
+from .peak import peak_table, run_peak_bench
+
+__all__ = ["BenchError", "Column", "Table", "format_table", "median_seconds", "report", "settle",
+           "thread_count", "DEFAULT_GEMM_SHAPES", "GemmShape", "gemm_table", "run_gemm_bench",
+           "peak_table", "run_peak_bench"]

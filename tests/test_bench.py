@@ -1,0 +1,180 @@
+"""``axonic bench``: the FMA peak kernel, the shared table, the peak and gemm commands,
+and AXONIC_NUM_THREADS."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import axonic
+from axonic import _cpu
+from axonic.bench import Column, GemmShape, Table, core, gemm, gemm_table, thread_count
+from axonic.bench.core import Progress
+from axonic.cli import main
+
+VECTOR_BITS = {"generic": 128, "avx2": 256, "avx512": 512}
+
+
+@pytest.fixture
+def quick(monkeypatch):
+    """No settling pauses and short peak runs, so a CLI run takes well under a second."""
+    monkeypatch.setattr(core, "SETTLE_SECONDS", 0.0)
+    monkeypatch.setattr(gemm, "PEAK_SECONDS", 0.01)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fma_peak_reports_every_thread(simd_level, dtype):
+    peak = _cpu.fma_peak(dtype, 0.02)
+    assert peak["isa"] == simd_level and peak["vector_bits"] == VECTOR_BITS[simd_level]
+    assert peak["threads"] == _cpu.get_num_threads() == len(peak["per_thread"])
+    assert all(g > 0 for g in peak["per_thread"])
+    assert peak["gflops"] == pytest.approx(sum(peak["per_thread"]))
+
+
+def test_fma_peak_runs_on_the_set_thread_count():
+    with thread_count(1):
+        assert _cpu.fma_peak(np.float32, 0.01)["threads"] == 1
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"dtype": "int32"}, ValueError, "float32 or float64, got int32"),
+    ({"dtype": "float16"}, ValueError, "float32 or float64, got float16"),
+    ({"dtype": "no such dtype"}, TypeError, "not understood"),
+    ({"seconds": 0.0}, ValueError, "(0, 60]"),
+    ({"seconds": 61.0}, ValueError, "(0, 60]"),
+    ({"seconds": float("nan")}, ValueError, "(0, 60]"),
+    ({"seconds": "1"}, TypeError, "incompatible function arguments"),
+])
+def test_fma_peak_rejects_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message.replace("(", r"\(").replace("]", r"\]")):
+        _cpu.fma_peak(**kwargs)
+
+
+def test_bench_peak_prints_threads_and_total(capsys, tmp_path):
+    path = tmp_path / "peak.json"
+    assert main(["bench", "peak", "--seconds", "0.02", "--threads", "1", "--json",
+                 str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "FMA peak" in out and _cpu.simd_level() in out and "total" in out
+    report = json.loads(path.read_text())
+    assert report["benchmark"] == "peak" and report["meta"]["threads"] == 1
+    assert [r["thread"] for r in report["results"]] == ["0", "total"]
+    assert report["results"][-1]["gflops"] > 0
+
+
+def test_bench_gemm_prints_a_table_and_writes_json(quick, capsys, tmp_path):
+    path = tmp_path / "gemm.json"
+    assert main(["bench", "gemm", "--sizes", "33", "7x13x5", "--repeats", "1",
+                 "--json", str(path)]) == 0
+    out = capsys.readouterr().out
+    for header in ("axonic GFLOP/s", "numpy GFLOP/s", "axonic/numpy", "% of peak", "7x13x5"):
+        assert header in out
+    assert ("torch GFLOP/s" in out) == (core.optional_torch() is not None)
+    report = json.loads(path.read_text())
+    assert report["benchmark"] == "gemm" and report["meta"]["peak_gflops"] > 0
+    results = report["results"]
+    assert [(r["m"], r["k"], r["n"]) for r in results] == [(33, 33, 33), (7, 13, 5)]
+    assert all(r["axonic_gflops"] > 0 and r["max_rel_error"] < 1e-4 for r in results)
+    assert {c["key"] for c in report["columns"]} <= set(results[0])
+
+
+def test_bench_gemm_runs_transposed_operands(quick):
+    shapes = [GemmShape(9, 5, 7, trans_a=True), GemmShape(4, 6, 3, trans_b=True)]
+    table = gemm_table(shapes, repeats=1)
+    assert [r["shape"] for r in table.rows] == ["9x5x7 (A^T)", "4x6x3 (B^T)"]
+    assert all(r["max_rel_error"] < 1e-5 for r in table.rows)
+
+
+def test_gemm_check_rejects_a_wrong_product():
+    shape = GemmShape(20, 30, 10)
+    a, b = gemm.gemm_operands(shape)
+    reference = gemm.GemmReference(shape, a, b)
+    product = a @ b
+    assert reference.check("numpy", product) < 1e-6
+    product[19, 9] += 1.0
+    with pytest.raises(RuntimeError, match="wrong on 20x30x10"):
+        reference.check("numpy", product)
+
+
+def test_bench_gemm_plot_writes_a_png(quick, tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "gemm.png"
+    assert main(["bench", "gemm", "--sizes", "16", "--repeats", "1", "--plot", str(path)]) == 0
+    assert path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_bench_gemm_plot_without_matplotlib_fails_before_measuring(quick, monkeypatch, capsys,
+                                                                   tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    path = tmp_path / "gemm.png"
+    assert main(["bench", "gemm", "--sizes", "16", "--plot", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert "pip install 'axonic[plot]'" in captured.err and captured.out == ""
+    assert not path.exists()
+
+
+@pytest.mark.skipif(axonic.cuda.device_count() > 0, reason="a CUDA device is present")
+@pytest.mark.parametrize("device", ["cuda", "all"])
+def test_bench_gemm_on_cuda_without_a_gpu_exits_2(device, capsys):
+    assert main(["bench", "gemm", "--sizes", "8", "--device", device]) == 2
+    err = capsys.readouterr().err
+    assert f"no usable CUDA device: {axonic.cuda.why_unavailable()}" in err
+
+
+def test_table_renders_missing_cells_and_json():
+    table = Table("demo", "title line", [Column("case", "case"),
+                                         Column("speed", "speed GFLOP/s", "{:.1f}", plot=True),
+                                         Column("peer", "peer GFLOP/s", "{:.1f}", plot=True)])
+    table.add({"case": "first", "speed": 12.345})
+    lines = table.render().splitlines()
+    assert lines[0] == "title line" and lines[1].split() == ["case", "speed", "GFLOP/s", "peer",
+                                                             "GFLOP/s"]
+    assert lines[3].split() == ["first", "12.3", "-"]
+    assert table.to_json()["results"] == [{"case": "first", "speed": 12.345, "peer": None}]
+
+
+def test_thread_count_restores_the_previous_count():
+    before = _cpu.get_num_threads()
+    with thread_count(1) as n:
+        assert n == 1 == _cpu.get_num_threads()
+    assert _cpu.get_num_threads() == before
+
+
+def _python(code: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, **env})
+
+
+def test_axonic_num_threads_sets_the_threads_at_import():
+    code = ("from axonic import _cpu, build_info; "
+            "print(_cpu.get_num_threads(), build_info()['openmp_threads'])")
+    result = _python(code, AXONIC_NUM_THREADS="1", OMP_NUM_THREADS="2")  # AXONIC_ wins
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "1"]
+
+
+def test_axonic_num_threads_rejects_a_bad_value():
+    result = _python("import axonic", AXONIC_NUM_THREADS="two")
+    assert result.returncode != 0
+    assert "AXONIC_NUM_THREADS must be a positive integer" in result.stderr
+    assert "'two'" in result.stderr
+
+
+def test_progress_rewrites_one_line_on_a_terminal():
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    progress = Progress(stream)
+    progress.show("measuring 2048x2048x2048 (numpy)...")
+    progress.show("measuring 1x2x3...")
+    progress.clear()
+    assert stream.getvalue().count("\r") == 4 and stream.getvalue().endswith("\r")
+    quiet = io.StringIO()
+    Progress(quiet).show("measuring...")
+    assert quiet.getvalue() == ""
