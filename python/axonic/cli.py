@@ -105,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     gemm.add_argument("--sizes", type=_shape, nargs="+", default=None,
                       help="N (square) or MxKxN; default: squares 256-4096 and MLP shapes")
     gemm.add_argument("--repeats", type=_positive_int, default=5,
-                      help="timed runs per shape and library (fewer for huge shapes); "
+                      help="timed runs per shape and library for shapes over 10 ms a call "
+                           "(fewer if they exceed ~1 s); short ones get up to 1000 calls; "
                            "the median is reported")
     gemm.add_argument("--threads", type=_positive_int, default=None,
                       help="threads for every library (default: axonic's thread count)")

@@ -71,12 +71,15 @@ def interleaved_seconds(fns: Mapping[str, Callable[[], object]], repeats: int,
                         on_start: Callable[[str], None] | None = None) -> Timing:
     """Median wall time per call of each callable, timed in interleaved rounds.
 
-    Up to 3 rounds; in each, every callable in turn gets settle(), a warm-up call and
-    its share of the timed calls (a, b, c, a, b, c...), so a neighbour that loads the
+    Up to 3 rounds; in each, every callable in turn gets settle(), a warm-up and its
+    share of the timed calls (a, b, c, a, b, c...), so a neighbour that loads the
     machine for a while slows every side alike. The first call of the first callable
-    estimates the cost of one: ``repeats`` shrinks (to 1 at least) so that each
-    callable's timed calls take about ``budget_seconds``, and later rounds skip the
-    warm-up when a call is long enough (50 ms) for thread wake-up not to matter.
+    estimates the cost of one, and the number of timed calls is set so that each
+    callable's take about ``budget_seconds``: at most ``repeats`` for long calls (at
+    least 1), and up to 1000 for short ones, whose single calls are too noisy to judge.
+    The warm-up repeats the call for 20 ms: after settle() the worker threads sleep,
+    and waking them costs more than a small product, which back-to-back calls in a
+    training loop never pay.
     ``on_start(name)`` is called before each callable's turn (progress display).
     """
     names = list(fns)
@@ -84,7 +87,11 @@ def interleaved_seconds(fns: Mapping[str, Callable[[], object]], repeats: int,
     start = time.perf_counter()
     fns[names[0]]()
     estimate = time.perf_counter() - start
-    repeats = max(1, min(repeats, int(budget_seconds / max(estimate, 1e-9))))
+    per_call = max(estimate, 1e-9)
+    if per_call > 0.01:  # long calls: at most the user's repeats, within the budget
+        repeats = max(1, min(repeats, int(budget_seconds / per_call)))
+    else:  # short calls: as many as fit the budget, up to 1000
+        repeats = max(repeats, min(1000, int(budget_seconds / per_call)))
     rounds = min(repeats, 3)
     shares = [repeats // rounds + (r < repeats % rounds) for r in range(rounds)]
     times: dict[str, list[float]] = {name: [] for name in names}
@@ -96,7 +103,10 @@ def interleaved_seconds(fns: Mapping[str, Callable[[], object]], repeats: int,
             if not (r == 0 and i == 0):  # the estimate was that one's warm-up
                 settle()
                 if r == 0 or estimate < 0.05:
+                    warm_until = time.perf_counter() + 0.02
                     fn()
+                    while time.perf_counter() < warm_until:
+                        fn()
             for _ in range(share):
                 start = time.perf_counter()
                 fn()
