@@ -1,9 +1,11 @@
 """axonic._cpu.gemm, gemm_raw and gemm_blocking against the NumPy reference, on every SIMD path.
 
 Blocking (csrc/cpu/gemm_arch.cpp): MR = 12 (avx512) or 6, NR = 2 vectors (32/16/8 float32
-columns, half that for float64), KC = 256, MC = 16 * MR (192 or 96), NC = 4096 and a
-4096-row chunk for packed A. SHAPES straddle each of those edges; BLOCK_EDGES are computed
-from _cpu.gemm_blocking() of the kernel that runs, so they follow its blocking when it changes.
+columns, half that for float64), KC = 512, MC = 32 * MR, NC = 4096. The driver also switches
+paths on shape: M <= 4 reads A in place (dot products when B is transposed, 8-vector tiles for
+M <= 2), N <= one vector reads A in place, M <= 4 * MR reads B in place. BLOCK_EDGES are
+computed from _cpu.gemm_blocking() of the kernel that runs, so they follow its blocking, and
+include both sides of each path switch.
 Strided operands (windows of larger arrays, transposed views, broadcast stacks) are read in
 place, and nothing of out's base array outside out may change.
 """
@@ -107,6 +109,15 @@ BLOCK_EDGES = {
     "n=1": lambda b: (b["mr"] + 1, 1, 7),
     "ones": lambda b: (1, 1, 1),
     "primes": lambda b: (31, 37, 41),
+    # Path switches (gemm_any): few rows, wide few-row tiles, one vector of columns, B in place.
+    "m=2 wide": lambda b: (2, 4 * b["nr"] + 3, 19),
+    "m=3": lambda b: (3, 2 * b["nr"] + 5, 19),
+    "m=4": lambda b: (4, 2 * b["nr"] + 5, 19),
+    "m=5": lambda b: (5, 2 * b["nr"] + 5, 19),
+    "n=one vector": lambda b: (2 * b["mr"] + 5, b["nr"] // 2, 23),
+    "n=one vector+1": lambda b: (2 * b["mr"] + 5, b["nr"] // 2 + 1, 23),
+    "m=4mr": lambda b: (4 * b["mr"], b["nr"] + 3, 29),
+    "m=4mr+1": lambda b: (4 * b["mr"] + 1, b["nr"] + 3, 29),
 }
 
 
