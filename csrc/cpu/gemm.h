@@ -34,7 +34,7 @@ struct GemmBlocking {
 template <typename T>
 GemmBlocking gemm_blocking();
 
-// The name of the micro-kernel in use: "avx512 12x32", "avx2 6x16", "generic 4x8"...
+// The name of the micro-kernel in use: "avx512 12x32", "avx2 6x16", "generic 6x8"...
 const char* gemm_kernel_name();
 
 }  // namespace axonic::cpu
