@@ -12,9 +12,7 @@
 // checks the returned checksum, so it cannot drop the loop either.
 #include "cpu/fma_peak_arch.h"
 
-#include <type_traits>
-
-#include "cpu/simd.h"
+#include "cpu/gemm_vector_ops.h"
 
 #ifndef AXONIC_ISA
 #error "fma_peak_arch.cpp is compiled once per ISA with -DAXONIC_ISA=<isa>"
@@ -31,32 +29,16 @@ constexpr int kChains = 12;
 #endif
 
 template <typename T>
-inline Vector<T> multiply_add(Vector<T> a, Vector<T> b, Vector<T> c) {
-#if defined(__AVX512F__)
-  if constexpr (std::is_same_v<T, float>)
-    return _mm512_fmadd_ps(a, b, c);
-  else
-    return _mm512_fmadd_pd(a, b, c);
-#elif defined(__AVX2__) && defined(__FMA__)
-  if constexpr (std::is_same_v<T, float>)
-    return _mm256_fmadd_ps(a, b, c);
-  else
-    return _mm256_fmadd_pd(a, b, c);
-#else
-  return a * b + c;  // -ffp-contract=fast fuses it where the ISA has an FMA
-#endif
-}
-
-template <typename T>
 double run_chains(int64_t rounds, T c, T d) {
-  const Vector<T> vc = broadcast(c), vd = broadcast(d);
-  Vector<T> acc[kChains];
-  for (int j = 0; j < kChains; ++j) acc[j] = broadcast(T(1) + T(j) / T(kChains));
+  using Ops = VectorOps<T>;  // the GEMM micro-kernels' FMA, so the peak is theirs
+  const typename Ops::V vc = Ops::broadcast(c), vd = Ops::broadcast(d);
+  typename Ops::V acc[kChains];
+  for (int j = 0; j < kChains; ++j) acc[j] = Ops::broadcast(T(1) + T(j) / T(kChains));
   for (int64_t r = 0; r < rounds; ++r) {
 #pragma GCC unroll 24
-    for (int j = 0; j < kChains; ++j) acc[j] = multiply_add<T>(acc[j], vc, vd);
+    for (int j = 0; j < kChains; ++j) acc[j] = Ops::fma(acc[j], vc, vd);
   }
-  Vector<T> total = {};
+  typename Ops::V total = Ops::zero();
   for (int j = 0; j < kChains; ++j) total += acc[j];
   return sum_lanes(total);
 }
