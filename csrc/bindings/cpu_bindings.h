@@ -11,5 +11,7 @@ void register_gemm(py::module_& m);
 void register_activations(py::module_& m);
 void register_softmax(py::module_& m);
 void register_peak(py::module_& m);
+void register_optimizers(py::module_& m);
+void register_memory(py::module_& m);
 
 }  // namespace axonic::bind

@@ -69,4 +69,6 @@ PYBIND11_MODULE(_cpu, m) {
   axonic::bind::register_activations(m);
   axonic::bind::register_softmax(m);
   axonic::bind::register_peak(m);
+  axonic::bind::register_optimizers(m);
+  axonic::bind::register_memory(m);
 }

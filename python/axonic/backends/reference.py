@@ -12,6 +12,16 @@ import math
 
 import numpy as np
 
+from .reference_optimizers import (  # noqa: F401 - part of this backend's kernel set
+    adadelta_update,
+    adagrad_update,
+    adam_update,
+    adamax_update,
+    nadam_update,
+    parallel_copy,
+    rmsprop_update,
+    sgd_update,
+)
 from .spec import ACTIVATIONS, DEFAULT_ALPHA, SELU_ALPHA, SELU_SCALE
 
 name = "reference"

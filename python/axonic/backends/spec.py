@@ -18,6 +18,24 @@ kernels validate shapes and write into ``out``; they return nothing.
     softmax_cross_entropy_backward(probs, target, grad_loss, grad_logits, ignore_index=-100)
         logits (N,C); target int64 labels (N,) or probabilities (N,C); loss (N,).
 
+    sgd_update(params, grads, momentum_buffers, coefficients, lr, momentum, weight_decay,
+               nesterov, maximize)
+    adagrad_update(params, grads, sums, coefficients, weight_decay, eps, maximize)
+    rmsprop_update(params, grads, square_avgs, grad_avgs, momentum_buffers, lr, alpha, eps,
+                   weight_decay, momentum, centered, maximize)
+    adadelta_update(params, grads, square_avgs, acc_deltas, lr, rho, eps, weight_decay, maximize)
+    adam_update(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, coefficients, lr, beta1,
+                beta2, eps, weight_decay, decoupled_weight_decay, amsgrad, maximize)
+    adamax_update(params, grads, exp_avgs, exp_infs, coefficients, beta1, beta2, eps,
+                  weight_decay, maximize)
+    nadam_update(params, grads, exp_avgs, exp_avg_sqs, coefficients, lr, beta1, beta2, eps,
+                 weight_decay, decoupled_weight_decay, maximize)
+        Fused optimizer steps, in place, over lists of arrays (one entry per parameter);
+        an optional state list is [] when its option is off; coefficients is a float64
+        (len(params), k) array of per-tensor step scalars. reference_optimizers.py
+        gives each formula and coefficient.
+    parallel_copy(src, dst)                        dst[...] = src on all threads
+
 ``reference.py`` documents each function's mathematics.
 """
 
@@ -40,4 +58,12 @@ KERNELS = (
     "softmax_backward",
     "softmax_cross_entropy_forward",
     "softmax_cross_entropy_backward",
+    "sgd_update",
+    "adagrad_update",
+    "rmsprop_update",
+    "adadelta_update",
+    "adam_update",
+    "adamax_update",
+    "nadam_update",
+    "parallel_copy",
 )

@@ -1,6 +1,6 @@
 """Layers, activations, losses and initialization: ``axonic.nn``."""
 
-from . import functional, init
+from . import functional, init, utils
 from .activation import (
     ELU,
     GELU,
@@ -37,5 +37,5 @@ __all__ = [
     "LeakyReLU", "ELU", "SELU", "GELU", "SiLU", "Softmax", "LogSoftmax", "MSELoss", "L1Loss",
     "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
     "HingeEmbeddingLoss", "HingeLoss", "KLDivLoss", "TripletMarginLoss", "ContrastiveLoss",
-    "functional", "init",
+    "functional", "init", "utils",
 ]
