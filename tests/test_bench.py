@@ -1,5 +1,5 @@
-"""``axonic bench``: the FMA peak kernel, the shared table, the peak and gemm commands,
-and AXONIC_NUM_THREADS."""
+"""``axonic bench``: the FMA peak kernel, the shared table, the peak, gemm and optim
+commands, and AXONIC_NUM_THREADS."""
 
 import io
 import json
@@ -12,7 +12,7 @@ import pytest
 
 import axonic
 from axonic import _cpu
-from axonic.bench import Column, GemmShape, Table, core, gemm, gemm_table, thread_count
+from axonic.bench import BenchError, Column, GemmShape, Table, core, gemm, gemm_table, thread_count
 from axonic.bench.core import Progress
 from axonic.cli import main
 
@@ -178,3 +178,43 @@ def test_progress_rewrites_one_line_on_a_terminal():
     quiet = io.StringIO()
     Progress(quiet).show("measuring...")
     assert quiet.getvalue() == ""
+
+
+def test_bench_optim_prints_bandwidth_and_writes_json(quick, capsys, tmp_path):
+    path = tmp_path / "optim.json"
+    assert main(["bench", "optim", "--params", "40000", "--tensors", "4", "--repeats", "1",
+                 "--optimizers", "sgd-momentum", "adam", "--json", str(path)]) == 0
+    out = capsys.readouterr().out
+    for header in ("axonic GB/s", "copy GB/s", "% of copy", "SGD momentum", "Adam"):
+        assert header in out
+    assert ("torch GB/s" in out) == (core.optional_torch() is not None)
+    report = json.loads(path.read_text())
+    rows = report["results"]
+    assert [r["optimizer"] for r in rows] == ["SGD momentum", "Adam"]
+    assert [r["bytes_per_param"] for r in rows] == [20, 28]
+    assert all(r["elements"] == 40000 and r["axonic_gbs"] > 0 and r["copy_gbs"] > 0
+               for r in rows)
+
+
+def test_optim_tensor_sizes_split_the_total():
+    from axonic.bench.optim import tensor_sizes
+
+    sizes = tensor_sizes(10_000_000, 20)
+    assert len(sizes) == 20 and sum(sizes) == 10_000_000 and min(sizes) >= 64
+    with pytest.raises(BenchError, match="at least 2 tensors"):
+        tensor_sizes(100, 20)
+
+
+def test_bench_optim_catches_a_wrong_kernel(monkeypatch):
+    from axonic.backends import cpu
+    from axonic.bench.optim import CASES_BY_LABEL, check_against_reference
+
+    monkeypatch.setattr(cpu, "adam_update", lambda *args, **kwargs: None)  # updates nothing
+    with pytest.raises(RuntimeError, match="Adam: native step differs"):
+        check_against_reference(CASES_BY_LABEL["adam"])
+
+
+def test_bench_optim_rejects_an_unknown_optimizer(capsys):
+    with pytest.raises(SystemExit):
+        main(["bench", "optim", "--optimizers", "lbfgs"])
+    assert "invalid choice" in capsys.readouterr().err

@@ -61,3 +61,15 @@ def test_digits_mlp_example_reaches_95_percent():
     out = run_example("digits_mlp.py")
     accuracy = float(re.search(r"test accuracy: ([\d.]+)%", out).group(1))
     assert accuracy >= 95.0
+
+
+def test_optimizers_example_trains_with_every_optimizer_and_batch_size():
+    out = run_example("optimizers.py", "--epochs", "8", "--samples", "200")
+    rows = {name: (float(loss), int(updates)) for name, loss, updates in re.findall(
+        r"^(\w[\w -]*?)\s+([\d.]+)\s+[\d.]+%\s+(\d+)", out, re.MULTILINE)}
+    optimizers = ["SGD", "SGD momentum", "SGD Nesterov", "Adagrad", "RMSprop", "Adadelta",
+                  "Adam", "AdamW", "Adamax", "NAdam"]
+    assert set(optimizers) | {"batch GD", "stochastic GD", "mini-batch GD"} == set(rows)
+    assert all(rows[name][0] < 0.5 for name in optimizers)  # cross-entropy starts at ~0.69
+    assert {name: rows[name][1] for name in ("batch GD", "stochastic GD", "mini-batch GD")} == {
+        "batch GD": 8, "stochastic GD": 1600, "mini-batch GD": 56}

@@ -1,4 +1,4 @@
-"""The ``axonic`` command: ``axonic info``, ``axonic demo``, ``axonic bench peak|gemm``."""
+"""The ``axonic`` command: ``axonic info``, ``axonic demo``, ``axonic bench peak|gemm|optim``."""
 
 from __future__ import annotations
 
@@ -46,6 +46,14 @@ def _bench_peak(args: argparse.Namespace) -> int:
 
     return _run_bench(run_peak_bench, dtype=args.dtype, seconds=args.seconds,
                       threads=args.threads, json_path=args.json)
+
+
+def _bench_optim(args: argparse.Namespace) -> int:
+    from .bench import run_optim_bench
+
+    return _run_bench(run_optim_bench, optimizers=args.optimizers, params=args.params,
+                      tensors=args.tensors, repeats=args.repeats, threads=args.threads,
+                      json_path=args.json, plot_path=args.plot)
 
 
 def _positive_int(text: str) -> int:
@@ -116,6 +124,26 @@ def build_parser() -> argparse.ArgumentParser:
     gemm.add_argument("--plot", metavar="FILE", default=None,
                       help="also draw a PNG bar chart (needs matplotlib: axonic[plot])")
     gemm.set_defaults(run=_bench_gemm)
+
+    from .bench.optim import CASES_BY_LABEL
+
+    optimizers = kernels.add_parser(
+        "optim", help="optimizer step time and GB/s against a stream copy and torch")
+    optimizers.add_argument("--optimizers", nargs="+", choices=list(CASES_BY_LABEL),
+                            default=None, help="default: all of them")
+    optimizers.add_argument("--params", type=_positive_int, default=10_000_000,
+                            help="float32 parameters in all (default 10,000,000)")
+    optimizers.add_argument("--tensors", type=_positive_int, default=20,
+                            help="tensors they are spread over (default 20)")
+    optimizers.add_argument("--repeats", type=_positive_int, default=20,
+                            help="timed steps per optimizer and peer (median reported)")
+    optimizers.add_argument("--threads", type=_positive_int, default=None,
+                            help="threads for axonic and torch (default: axonic's count)")
+    optimizers.add_argument("--json", metavar="FILE", default=None,
+                            help="also write results as JSON")
+    optimizers.add_argument("--plot", metavar="FILE", default=None,
+                            help="also draw a PNG bar chart (needs matplotlib: axonic[plot])")
+    optimizers.set_defaults(run=_bench_optim)
     return parser
 
 

@@ -1,7 +1,8 @@
 """``axonic bench``: kernel throughput against the peers, printed as one table format.
 
 core.py holds what every subcommand shares (timing, thread control, Table, JSON,
-plot); each subcommand is a module: gemm.py (``bench gemm``), peak.py (``bench peak``).
+plot); each subcommand is a module: gemm.py (``bench gemm``), peak.py (``bench peak``),
+optim.py (``bench optim``).
 """
 
 from .core import (
@@ -15,8 +16,9 @@ from .core import (
                    thread_count,
 )
 from .gemm import DEFAULT_GEMM_SHAPES, GemmShape, gemm_table, run_gemm_bench
+from .optim import OPTIMIZER_CASES, optim_table, run_optim_bench
 from .peak import peak_table, run_peak_bench
 
 __all__ = ["BenchError", "Column", "Table", "format_table", "median_seconds", "report", "settle",
            "thread_count", "DEFAULT_GEMM_SHAPES", "GemmShape", "gemm_table", "run_gemm_bench",
-           "peak_table", "run_peak_bench"]
+           "peak_table", "run_peak_bench", "OPTIMIZER_CASES", "optim_table", "run_optim_bench"]
