@@ -89,7 +89,7 @@ def tensor_sizes(total: int, count: int) -> list[int]:
     return [int(s) for s in weight_sizes] + bias_sizes
 
 
-def _axonic_step(case: OptimizerCase, values: Sequence[np.ndarray],
+def axonic_step(case: OptimizerCase, values: Sequence[np.ndarray],
                  grads: Sequence[np.ndarray]) -> tuple[Callable[[], None], list[Parameter]]:
     params = [Parameter(v.copy()) for v in values]
     for p, g in zip(params, grads):
@@ -107,7 +107,7 @@ def check_against_reference(case: OptimizerCase, steps: int = 3) -> None:
     for reference in (False, True):
         backends.use_reference_kernels(reference)
         try:
-            step, params = _axonic_step(case, values, grads)
+            step, params = axonic_step(case, values, grads)
             for _ in range(steps):
                 step()
         finally:
@@ -119,7 +119,7 @@ def check_against_reference(case: OptimizerCase, steps: int = 3) -> None:
             raise RuntimeError(f"{case.label}: native step differs from the reference by {error}")
 
 
-def _torch_steps(case: OptimizerCase, torch, values, grads) -> dict[str, Callable[[], None]]:
+def torch_steps(case: OptimizerCase, torch, values, grads) -> dict[str, Callable[[], None]]:
     """One step callable per torch variant this optimizer offers (fused is not everywhere)."""
     params = [torch.from_numpy(v.copy()).requires_grad_() for v in values]
     for p, g in zip(params, grads):
@@ -135,7 +135,7 @@ def _torch_steps(case: OptimizerCase, torch, values, grads) -> dict[str, Callabl
     return steps
 
 
-def _copy_step(footprint_bytes: int) -> Callable[[], None]:
+def copy_step(footprint_bytes: int) -> Callable[[], None]:
     """A stream copy moving as many bytes (read + written) as the working set."""
     src = np.ones(footprint_bytes // 8, np.float32)
     dst = np.zeros_like(src)
@@ -152,10 +152,10 @@ def _measure(case: OptimizerCase, sizes: Sequence[int], repeats: int, torch,
     elements = sum(sizes)
     moved = case.bytes_per_element * elements
     footprint = 4 * elements * (2 + case.state_buffers)
-    fns = {"axonic": _axonic_step(case, values, grads)[0]}
+    fns = {"axonic": axonic_step(case, values, grads)[0]}
     if torch is not None:
-        fns |= _torch_steps(case, torch, values, grads)
-    fns["copy"] = _copy_step(footprint)
+        fns |= torch_steps(case, torch, values, grads)
+    fns["copy"] = copy_step(footprint)
     timing = interleaved_seconds(fns, repeats, budget_seconds=0.5, on_start=lambda name:
                                  progress.show(f"measuring {case.label} ({name})..."))
     seconds = timing.seconds
