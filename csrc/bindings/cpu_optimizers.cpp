@@ -57,8 +57,9 @@ py::array_t<double> coefficient_rows(py::handle obj, size_t count, size_t width)
   if (!py::isinstance<py::array>(obj))
     throw py::type_error("coefficients must be a numpy.ndarray of float64");
   auto rows = py::reinterpret_borrow<py::array>(obj);
-  AXONIC_CHECK(rows.dtype().is(py::dtype::of<double>()),
-               "coefficients must be float64, got ", std::string(py::str(rows.dtype())));
+  if (!rows.dtype().is(py::dtype::of<double>()))
+    throw py::type_error(concat("coefficients must be float64, got ",
+                                std::string(py::str(rows.dtype()))));
   AXONIC_CHECK(rows.flags() & py::array::c_style, "coefficients must be C-contiguous");
   AXONIC_CHECK(rows.ndim() == 2 && static_cast<size_t>(rows.shape(0)) == count &&
                    static_cast<size_t>(rows.shape(1)) == width,

@@ -19,15 +19,33 @@ from __future__ import annotations
 import numpy as np
 
 
-def _check_lists(kernel: str, params, grads, **states) -> None:
-    for name, arrays in {"grads": grads, **states}.items():
-        if len(arrays) not in (len(params), 0) or (name == "grads" and len(arrays) != len(params)):
+def _check_update(kernel: str, params, grads, states: dict[str, tuple[list, bool]],
+                  coefficients=None, width: int = 0) -> None:
+    """The checks of the native bindings: list lengths (a state list is [] exactly when
+    its option is off), each array's shape and dtype against its parameter's, and the
+    coefficients' (len(params), width) float64 shape."""
+    lists = {"grads": grads}
+    for name, (arrays, used) in states.items():
+        if not used and len(arrays):
+            raise ValueError(f"{kernel}: {name} must be empty when its option is off, got "
+                             f"{len(arrays)} arrays")
+        if used:
+            lists[name] = arrays
+    for name, arrays in lists.items():
+        if len(arrays) != len(params):
             raise ValueError(f"{kernel}: got {len(params)} params but {len(arrays)} {name}")
     for i, p in enumerate(params):
-        for name, arrays in {"grads": grads, **states}.items():
-            if arrays and arrays[i].shape != p.shape:
-                raise ValueError(f"{kernel}: {name}[{i}] has shape {arrays[i].shape} but "
-                                 f"params[{i}] has shape {p.shape}")
+        for name, arrays in lists.items():
+            if arrays[i].shape != p.shape or arrays[i].dtype != p.dtype:
+                raise ValueError(f"{kernel}: {name}[{i}] is {arrays[i].dtype}{arrays[i].shape} "
+                                 f"but params[{i}] is {p.dtype}{p.shape}")
+    if width:
+        rows = np.asarray(coefficients)
+        if rows.dtype != np.float64:
+            raise TypeError(f"{kernel}: coefficients must be float64, got {rows.dtype}")
+        if rows.shape != (len(params), width):
+            raise ValueError(f"{kernel}: coefficients must have shape ({len(params)}, {width}) "
+                             "(one row per parameter)")
 
 
 def _gradient(p: np.ndarray, g: np.ndarray, maximize: bool, coupled_decay: float) -> np.ndarray:
@@ -43,7 +61,8 @@ def _decayed(p: np.ndarray, lr: float, weight_decay: float, decoupled: bool) -> 
 def sgd_update(params, grads, momentum_buffers, coefficients, lr, momentum, weight_decay,
                nesterov, maximize) -> None:
     """coefficients (n, 2): buffer_decay, grad_weight (momentum, 1 - dampening; 0, 1 first)."""
-    _check_lists("sgd_update", params, grads, momentum_buffers=momentum_buffers)
+    _check_update("sgd_update", params, grads,
+                  {"momentum_buffers": (momentum_buffers, momentum != 0)}, coefficients, 2)
     for i, (p, grad) in enumerate(zip(params, grads)):
         g = _gradient(p, grad, maximize, weight_decay)
         if momentum != 0:
@@ -56,7 +75,7 @@ def sgd_update(params, grads, momentum_buffers, coefficients, lr, momentum, weig
 
 def adagrad_update(params, grads, sums, coefficients, weight_decay, eps, maximize) -> None:
     """coefficients (n, 1): clr = lr / (1 + (step - 1) * lr_decay)."""
-    _check_lists("adagrad_update", params, grads, sums=sums)
+    _check_update("adagrad_update", params, grads, {"sums": (sums, True)}, coefficients, 1)
     for i, (p, grad) in enumerate(zip(params, grads)):
         g = _gradient(p, grad, maximize, weight_decay)
         total = sums[i] + g * g
@@ -67,8 +86,9 @@ def adagrad_update(params, grads, sums, coefficients, weight_decay, eps, maximiz
 def rmsprop_update(params, grads, square_avgs, grad_avgs, momentum_buffers, lr, alpha, eps,
                    weight_decay, momentum, centered, maximize) -> None:
     """No coefficients; grad_avgs only when centered, momentum_buffers when momentum > 0."""
-    _check_lists("rmsprop_update", params, grads, square_avgs=square_avgs, grad_avgs=grad_avgs,
-                 momentum_buffers=momentum_buffers)
+    _check_update("rmsprop_update", params, grads,
+                  {"square_avgs": (square_avgs, True), "grad_avgs": (grad_avgs, centered),
+                   "momentum_buffers": (momentum_buffers, momentum > 0)})
     for i, (p, grad) in enumerate(zip(params, grads)):
         g = _gradient(p, grad, maximize, weight_decay)
         v = alpha * square_avgs[i] + (1 - alpha) * g * g
@@ -89,7 +109,8 @@ def rmsprop_update(params, grads, square_avgs, grad_avgs, momentum_buffers, lr, 
 def adadelta_update(params, grads, square_avgs, acc_deltas, lr, rho, eps, weight_decay,
                     maximize) -> None:
     """No coefficients."""
-    _check_lists("adadelta_update", params, grads, square_avgs=square_avgs, acc_deltas=acc_deltas)
+    _check_update("adadelta_update", params, grads,
+                  {"square_avgs": (square_avgs, True), "acc_deltas": (acc_deltas, True)})
     for i, (p, grad) in enumerate(zip(params, grads)):
         g = _gradient(p, grad, maximize, weight_decay)
         v = rho * square_avgs[i] + (1 - rho) * g * g
@@ -102,8 +123,9 @@ def adadelta_update(params, grads, square_avgs, acc_deltas, lr, rho, eps, weight
 def adam_update(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, coefficients, lr, beta1,
                 beta2, eps, weight_decay, decoupled_weight_decay, amsgrad, maximize) -> None:
     """coefficients (n, 2): step_size = lr / (1 - beta1^t), sqrt(1 - beta2^t)."""
-    _check_lists("adam_update", params, grads, exp_avgs=exp_avgs, exp_avg_sqs=exp_avg_sqs,
-                 max_exp_avg_sqs=max_exp_avg_sqs)
+    _check_update("adam_update", params, grads,
+                  {"exp_avgs": (exp_avgs, True), "exp_avg_sqs": (exp_avg_sqs, True),
+                   "max_exp_avg_sqs": (max_exp_avg_sqs, amsgrad)}, coefficients, 2)
     coupled = 0.0 if decoupled_weight_decay else weight_decay
     for i, (p, grad) in enumerate(zip(params, grads)):
         param = _decayed(p, lr, weight_decay, decoupled_weight_decay)
@@ -121,7 +143,8 @@ def adam_update(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, coefficie
 def adamax_update(params, grads, exp_avgs, exp_infs, coefficients, beta1, beta2, eps,
                   weight_decay, maximize) -> None:
     """coefficients (n, 1): clr = lr / (1 - beta1^t)."""
-    _check_lists("adamax_update", params, grads, exp_avgs=exp_avgs, exp_infs=exp_infs)
+    _check_update("adamax_update", params, grads,
+                  {"exp_avgs": (exp_avgs, True), "exp_infs": (exp_infs, True)}, coefficients, 1)
     for i, (p, grad) in enumerate(zip(params, grads)):
         g = _gradient(p, grad, maximize, weight_decay)
         m = beta1 * exp_avgs[i] + (1 - beta1) * g
@@ -133,7 +156,9 @@ def adamax_update(params, grads, exp_avgs, exp_infs, coefficients, beta1, beta2,
 def nadam_update(params, grads, exp_avgs, exp_avg_sqs, coefficients, lr, beta1, beta2, eps,
                  weight_decay, decoupled_weight_decay, maximize) -> None:
     """coefficients (n, 3): grad_step, avg_step, bias_correction2 (see optim.NAdam)."""
-    _check_lists("nadam_update", params, grads, exp_avgs=exp_avgs, exp_avg_sqs=exp_avg_sqs)
+    _check_update("nadam_update", params, grads,
+                  {"exp_avgs": (exp_avgs, True), "exp_avg_sqs": (exp_avg_sqs, True)},
+                  coefficients, 3)
     coupled = 0.0 if decoupled_weight_decay else weight_decay
     for i, (p, grad) in enumerate(zip(params, grads)):
         param = _decayed(p, lr, weight_decay, decoupled_weight_decay)

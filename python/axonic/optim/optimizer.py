@@ -26,10 +26,11 @@ from ..tensor import Tensor
 class GroupBatch:
     """The parameters of one group that have a gradient, ready for a fused kernel.
 
-    ``params``/``grads`` are the arrays the kernel updates and reads, ``states`` the
-    per-parameter state dicts (their buffers already allocated), ``backend`` the
-    parameters' device backend. ``steps`` holds each parameter's step count after
-    this step, for the per-tensor coefficients.
+    All on one device and of one dtype. ``params``/``grads`` are the C-contiguous
+    arrays the kernel updates and reads, ``states`` the per-parameter state dicts
+    (buffers are made on first use by ``buffers``), ``backend`` the device's backend.
+    ``steps`` holds each parameter's step count after this step, for the per-tensor
+    coefficients.
     """
 
     backend: Any
@@ -128,51 +129,50 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         with no_grad():
-            for index, group in enumerate(self.param_groups):
-                batch = self._gather(group, index)
-                if batch.params:
+            # Every gradient of every group is checked before any parameter moves.
+            work = [(group, batch) for index, group in enumerate(self.param_groups)
+                    for batch in self._gather(group, index)]
+            for group, batch in work:
+                batch.states = [self.state.setdefault(id(p), {"step": 0})
+                                for p in batch.tensors]
+                for state in batch.states:
+                    state["step"] += 1
+                try:
                     self._update(group, batch)
-                    self._write_back(batch)
+                except Exception:
+                    for state in batch.states:
+                        state["step"] -= 1
+                    raise
+                self._write_back(batch)
         return loss
 
     def _update(self, group: dict[str, Any], batch: GroupBatch) -> None:
         raise NotImplementedError
 
-    def _gather(self, group: dict[str, Any], group_index: int) -> GroupBatch:
-        batch = None
+    def _gather(self, group: dict[str, Any], group_index: int) -> list[GroupBatch]:
+        """The group's parameters that have a gradient, checked, in one batch per device
+        and dtype (a fused kernel takes arrays of one dtype on one device)."""
+        batches: dict[tuple[str, np.dtype], GroupBatch] = {}
         for i, p in enumerate(group["params"]):
             if p.grad is None:
                 continue
             where = f"parameter {i} of parameter group {group_index}"
-            grad = p.grad._data
-            if grad.shape != p._data.shape or grad.dtype != p._data.dtype:
+            param, grad = p._data, p.grad._data
+            if grad.shape != param.shape or grad.dtype != param.dtype:
                 raise ValueError(f"{where}: its gradient is {grad.dtype}{list(grad.shape)} but the "
-                                 f"parameter is {p._data.dtype}{list(p._data.shape)}; a gradient "
+                                 f"parameter is {param.dtype}{list(param.shape)}; a gradient "
                                  "must match its parameter's shape and dtype")
-            if p._data.dtype not in (np.float32, np.float64):
-                raise ValueError(f"{where} is {p._data.dtype}; optimizers update float32 or "
+            if param.dtype not in (np.float32, np.float64):
+                raise ValueError(f"{where} is {param.dtype}; optimizers update float32 or "
                                  "float64 parameters")
-            device = p.device
-            if batch is None:
-                batch = GroupBatch(get_backend(device))
-            elif device != batch.tensors[0].device:
-                raise ValueError(f"parameter group {group_index} mixes devices "
-                                 f"({batch.tensors[0].device} and {device}); move the model "
-                                 "with model.to(device) before building the optimizer")
-            xp = batch.backend.xp
-            state = self.state.get(id(p))
-            if state is None:
-                state = self.state[id(p)] = {"step": 0}
+            key = (p.device, param.dtype)
+            if key not in batches:
+                batches[key] = GroupBatch(get_backend(p.device))
+            batch = batches[key]
             batch.tensors.append(p)
-            batch.params.append(p._data if p._data.flags.c_contiguous
-                                else xp.ascontiguousarray(p._data))
-            batch.grads.append(xp.ascontiguousarray(grad))
-            batch.states.append(state)
-        if batch is None:
-            return GroupBatch(None)
-        for state in batch.states:  # only once every gradient passed the checks
-            state["step"] += 1
-        return batch
+            batch.params.append(_c_contiguous(param, batch.backend.xp))
+            batch.grads.append(_c_contiguous(grad, batch.backend.xp))
+        return list(batches.values())
 
     @staticmethod
     def _write_back(batch: GroupBatch) -> None:
@@ -217,7 +217,7 @@ class Optimizer:
                     if tuple(v.shape) != param.shape:
                         raise ValueError(f"load_state_dict: {name} of parameter {i} has shape "
                                          f"{tuple(v.shape)} but the parameter has {param.shape}")
-                    restored[name] = xp.array(v, dtype=param.dtype)
+                    restored[name] = xp.array(v, dtype=param.dtype, order="C")
                 else:
                     restored[name] = copy.deepcopy(v)
             new_state[id(param)] = restored
@@ -226,9 +226,15 @@ class Optimizer:
         self.state = new_state
 
 
+def _c_contiguous(array, xp):
+    """The array itself when C-contiguous (0-d arrays keep their shape), else a copy."""
+    return array if array.flags.c_contiguous else xp.ascontiguousarray(array)
+
+
 def _is_buffer(value: Any) -> bool:
-    """A state entry that is an array with elements (a per-element buffer), not a scalar."""
-    return hasattr(value, "shape") and getattr(value, "ndim", 0) > 0
+    """A state entry that is a per-element buffer (a NumPy or CuPy array), not a scalar
+    such as "step" or NAdam's "mu_product"."""
+    return isinstance(value, np.ndarray) or hasattr(value, "__cuda_array_interface__")
 
 
 def _copy_state(state: dict[str, Any]) -> dict[str, Any]:
