@@ -73,6 +73,17 @@ struct GradientTerms {
   }
 };
 
+// Which weight decay an optimizer with a decoupled_weight_decay option applies:
+// coupled (added to g), decoupled (p scaled), or none when weight_decay is 0.
+struct WeightDecayMode {
+  bool coupled, decoupled;
+
+  template <typename Options>
+  explicit WeightDecayMode(const Options& o)
+      : coupled(o.weight_decay != 0 && !o.decoupled_weight_decay),
+        decoupled(o.weight_decay != 0 && o.decoupled_weight_decay) {}
+};
+
 template <typename T, bool kDecay, bool kMomentum, bool kNesterov>
 void sgd_loop(const SgdOptions& o, const ParamSlot<T>& s) {
   T* p = s.param;
@@ -269,12 +280,11 @@ void adadelta_update_chunk(const AdadeltaOptions& options, const ParamSlot<T>& c
 
 template <typename T>
 void adam_update_chunk(const AdamOptions& options, const ParamSlot<T>& chunk) {
-  const bool decay = options.weight_decay != 0;
+  const WeightDecayMode decay(options);
   with_flags([&](auto coupled, auto decoupled, auto amsgrad) {
     adam_loop<T, decltype(coupled)::value, decltype(decoupled)::value,
               decltype(amsgrad)::value>(options, chunk);
-  }, decay && !options.decoupled_weight_decay, decay && options.decoupled_weight_decay,
-             options.amsgrad);
+  }, decay.coupled, decay.decoupled, options.amsgrad);
 }
 
 template <typename T>
@@ -285,10 +295,10 @@ void adamax_update_chunk(const AdamaxOptions& options, const ParamSlot<T>& chunk
 
 template <typename T>
 void nadam_update_chunk(const NadamOptions& options, const ParamSlot<T>& chunk) {
-  const bool decay = options.weight_decay != 0;
+  const WeightDecayMode decay(options);
   with_flags([&](auto coupled, auto decoupled) {
     nadam_loop<T, decltype(coupled)::value, decltype(decoupled)::value>(options, chunk);
-  }, decay && !options.decoupled_weight_decay, decay && options.decoupled_weight_decay);
+  }, decay.coupled, decay.decoupled);
 }
 
 #define AXONIC_INSTANTIATE_OPTIMIZER_UPDATES(T)                                             \

@@ -58,6 +58,14 @@ def _decayed(p: np.ndarray, lr: float, weight_decay: float, decoupled: bool) -> 
     return p * (1 - lr * weight_decay) if decoupled and weight_decay else p
 
 
+def _moments(exp_avg, exp_avg_sq, g, beta1, beta2) -> tuple[np.ndarray, np.ndarray]:
+    """Adam's first and second moment updates, stored back; returns both (float64)."""
+    m = beta1 * exp_avg + (1 - beta1) * g
+    v = beta2 * exp_avg_sq + (1 - beta2) * g * g
+    exp_avg[...], exp_avg_sq[...] = m, v
+    return m, v
+
+
 def sgd_update(params, grads, momentum_buffers, coefficients, lr, momentum, weight_decay,
                nesterov, maximize) -> None:
     """coefficients (n, 2): buffer_decay, grad_weight (momentum, 1 - dampening; 0, 1 first)."""
@@ -130,9 +138,7 @@ def adam_update(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, coefficie
     for i, (p, grad) in enumerate(zip(params, grads)):
         param = _decayed(p, lr, weight_decay, decoupled_weight_decay)
         g = _gradient(param, grad, maximize, coupled)
-        m = beta1 * exp_avgs[i] + (1 - beta1) * g
-        v = beta2 * exp_avg_sqs[i] + (1 - beta2) * g * g
-        exp_avgs[i][...], exp_avg_sqs[i][...] = m, v
+        m, v = _moments(exp_avgs[i], exp_avg_sqs[i], g, beta1, beta2)
         if amsgrad:
             v = np.maximum(max_exp_avg_sqs[i], v)
             max_exp_avg_sqs[i][...] = v
@@ -163,9 +169,7 @@ def nadam_update(params, grads, exp_avgs, exp_avg_sqs, coefficients, lr, beta1, 
     for i, (p, grad) in enumerate(zip(params, grads)):
         param = _decayed(p, lr, weight_decay, decoupled_weight_decay)
         g = _gradient(param, grad, maximize, coupled)
-        m = beta1 * exp_avgs[i] + (1 - beta1) * g
-        v = beta2 * exp_avg_sqs[i] + (1 - beta2) * g * g
-        exp_avgs[i][...], exp_avg_sqs[i][...] = m, v
+        m, v = _moments(exp_avgs[i], exp_avg_sqs[i], g, beta1, beta2)
         grad_step, avg_step, bias_correction2 = coefficients[i]
         denom = np.sqrt(v / bias_correction2) + eps
         p[...] = param - grad_step * g / denom - avg_step * m / denom
