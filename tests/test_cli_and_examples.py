@@ -1,5 +1,6 @@
 """The user-facing entry points: the ``axonic`` command and the example scripts."""
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -73,3 +74,27 @@ def test_optimizers_example_trains_with_every_optimizer_and_batch_size():
     assert all(rows[name][0] < 0.5 for name in optimizers)  # cross-entropy starts at ~0.69
     assert {name: rows[name][1] for name in ("batch GD", "stochastic GD", "mini-batch GD")} == {
         "batch GD": 8, "stochastic GD": 1600, "mini-batch GD": 56}
+
+
+def test_regression_diabetes_example_reports_mae_rmse_r2(tmp_path):
+    out = run_example("regression_diabetes.py", "--epochs", "60")
+    values = dict(re.findall(r"(MAE|RMSE|R2) ([-\d.]+)", out))
+    assert float(values["MAE"]) < 60 and float(values["RMSE"]) < 75 and float(values["R2"]) > 0.1
+
+
+def test_breast_cancer_example_reports_classification_metrics():
+    out = run_example("breast_cancer.py", "--epochs", "30")
+    values = dict(re.findall(r"(precision|recall|F1|ROC-AUC) ([\d.]+)", out))
+    assert float(values["F1"]) > 0.9 and float(values["ROC-AUC"]) > 0.95
+    assert "confusion matrix" in out
+
+
+def test_digits_tuning_example_ranks_trials_and_tests_the_best(tmp_path):
+    plot = tmp_path / "best.png"
+    with_plot = importlib.util.find_spec("matplotlib") is not None  # not installed in CI
+    out = run_example("digits_tuning.py", "--trials", "3", "--epochs", "10",
+                      *(["--plot", str(plot)] if with_plot else []))
+    assert out.count("trial ") >= 3 and "val_accuracy" in out
+    accuracy = float(re.search(r"test accuracy of the best setting: ([\d.]+)%", out).group(1))
+    assert accuracy > 85
+    assert plot.exists() == with_plot
