@@ -277,10 +277,10 @@ def roc_auc_score(y_true: Any, y_score: Any, *, average: str | None = "macro",
         raise ValueError(f"y_score must have shape (n_samples,) for binary y_true, got shape "
                          f"{score.shape}; pass the score of the greater label, e.g. "
                          "y_score[:, 1]")
-    if classes.size < 2:
-        raise ValueError(f"Only one class ({classes.tolist()[0]!r}) is present in y_true. "
-                         "ROC AUC score is not defined in that case.")
-    return _binary_roc_auc(y_true == classes[1], score.ravel(), weight, max_fpr)
+    # One class only: NaN and a warning, as scikit-learn (a validation epoch of a training
+    # loop may hold a single class; that must not stop the training).
+    positive = y_true == classes[1] if classes.size == 2 else np.zeros(len(y_true), bool)
+    return _binary_roc_auc(positive, score.ravel(), weight, max_fpr)
 
 
 def top_k_accuracy_score(y_true: Any, y_score: Any, *, k: int = 2, normalize: bool = True,
