@@ -71,4 +71,7 @@ PYBIND11_MODULE(_cpu, m) {
   axonic::bind::register_peak(m);
   axonic::bind::register_optimizers(m);
   axonic::bind::register_memory(m);
+  axonic::bind::register_batch_norm(m);
+  axonic::bind::register_dropout(m);
+  axonic::bind::register_pooling(m);
 }

@@ -12,6 +12,12 @@ import math
 
 import numpy as np
 
+from .reference_batch_norm import (  # noqa: F401 - part of this backend's kernel set
+    batch_norm_backward,
+    batch_norm_forward_eval,
+    batch_norm_forward_train,
+)
+from .reference_dropout import dropout_backward, dropout_forward  # noqa: F401 - kernel set
 from .reference_optimizers import (  # noqa: F401 - part of this backend's kernel set
     adadelta_update,
     adagrad_update,
@@ -21,6 +27,12 @@ from .reference_optimizers import (  # noqa: F401 - part of this backend's kerne
     parallel_copy,
     rmsprop_update,
     sgd_update,
+)
+from .reference_pooling import (  # noqa: F401 - part of this backend's kernel set
+    avg_pool2d_backward,
+    avg_pool2d_forward,
+    max_pool2d_backward,
+    max_pool2d_forward,
 )
 from .spec import ACTIVATIONS, DEFAULT_ALPHA, SELU_ALPHA, SELU_SCALE
 

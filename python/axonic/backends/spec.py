@@ -35,6 +35,26 @@ kernels validate shapes and write into ``out``; they return nothing.
         (len(params), k) array of per-tensor step scalars. reference_optimizers.py
         gives each formula and coefficient.
     parallel_copy(src, dst)                        dst[...] = src on all threads
+    batch_norm_forward_train(x, weight, bias, running_mean, running_var, out, save_mean,
+                             save_invstd, momentum=0.1, eps=1e-5)
+    batch_norm_forward_eval(x, weight, bias, running_mean, running_var, out, eps=1e-5)
+    batch_norm_backward(grad_out, x, weight, save_mean, save_invstd, grad_in, grad_weight,
+                        grad_bias)
+        Per-channel batch norm of x (N, C, *spatial); (C,) per-channel arrays, any of
+        weight/bias (and running buffers in training) None. Training updates the running
+        buffers in place (unbiased variance); reference_batch_norm.py gives the formulas.
+    dropout_forward(x, out, mask, p, seed, offset=0)
+    dropout_backward(grad_out, mask, grad_in, p)
+        Inverted dropout; mask is uint8 of x's shape (1 kept, 0 dropped), drawn from
+        (seed, offset + element index) by reference_dropout.py's counter-based generator.
+    max_pool2d_forward(x, out, argmax, kernel_size, stride, padding, dilation, ceil_mode)
+    max_pool2d_backward(grad_out, argmax, grad_in)
+    avg_pool2d_forward(x, out, kernel_size, stride, padding, ceil_mode, count_include_pad)
+    avg_pool2d_backward(grad_out, grad_in, kernel_size, stride, padding, ceil_mode,
+                        count_include_pad)
+        2-D pooling of x (N, C, H, W) into (N, C, Ho, Wo) as PyTorch's; kernel_size, stride,
+        padding, dilation are (h, w) pairs; argmax is int64, the flat index of each maximum
+        in its input plane. reference_pooling.py gives the output size and the rules.
 
 ``reference.py`` documents each function's mathematics.
 """
@@ -66,4 +86,13 @@ KERNELS = (
     "adamax_update",
     "nadam_update",
     "parallel_copy",
+    "batch_norm_forward_train",
+    "batch_norm_forward_eval",
+    "batch_norm_backward",
+    "dropout_forward",
+    "dropout_backward",
+    "max_pool2d_forward",
+    "max_pool2d_backward",
+    "avg_pool2d_forward",
+    "avg_pool2d_backward",
 )

@@ -13,7 +13,10 @@ from .activation import (
     Softmax,
     Tanh,
 )
+from .batchnorm import BatchNorm1d, BatchNorm2d
 from .container import Sequential
+from .dropout import Dropout
+from .flatten import Flatten
 from .linear import Identity, Linear
 from .loss import (
     BCELoss,
@@ -31,6 +34,7 @@ from .loss import (
 )
 from .module import Module
 from .parameter import Parameter
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 
 __all__ = [
     "Module", "Parameter", "Linear", "Identity", "Sequential", "Sigmoid", "Tanh", "ReLU",
@@ -38,4 +42,7 @@ __all__ = [
     "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
     "HingeEmbeddingLoss", "HingeLoss", "KLDivLoss", "TripletMarginLoss", "ContrastiveLoss",
     "functional", "init", "utils",
+    "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
+    "Dropout", "Flatten",
+    "BatchNorm1d", "BatchNorm2d",
 ]
