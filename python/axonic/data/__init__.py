@@ -14,10 +14,21 @@ from .idx import MNIST, FashionMNIST, load_idx
 from .loader import DataLoader
 from .preprocessing import StandardScaler, encode_labels, one_hot, standardize
 from .splits import train_test_split, train_val_test_split
+from .transforms import (
+    ColorJitter,
+    Compose,
+    Normalize,
+    RandomAffine,
+    RandomCrop,
+    RandomHorizontalFlip,
+    RandomShift,
+)
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "DataLoader",
            "default_collate",
            "load_idx", "MNIST", "FashionMNIST", "CIFAR10", "load_csv", "CSVDataset",
            "load_digits", "load_breast_cancer", "load_diabetes",
            "one_hot", "encode_labels", "StandardScaler", "standardize",
-           "train_test_split", "train_val_test_split"]
+           "train_test_split", "train_val_test_split",
+           "Compose", "Normalize", "RandomHorizontalFlip", "RandomCrop", "RandomAffine",
+           "RandomShift", "ColorJitter"]
