@@ -16,5 +16,6 @@ void register_memory(py::module_& m);
 void register_batch_norm(py::module_& m);
 void register_dropout(py::module_& m);
 void register_pooling(py::module_& m);
+void register_conv2d(py::module_& m);
 
 }  // namespace axonic::bind

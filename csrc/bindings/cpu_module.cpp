@@ -74,4 +74,5 @@ PYBIND11_MODULE(_cpu, m) {
   axonic::bind::register_batch_norm(m);
   axonic::bind::register_dropout(m);
   axonic::bind::register_pooling(m);
+  axonic::bind::register_conv2d(m);
 }
