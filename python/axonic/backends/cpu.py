@@ -32,3 +32,7 @@ max_pool2d_forward = _cpu.max_pool2d_forward
 max_pool2d_backward = _cpu.max_pool2d_backward
 avg_pool2d_forward = _cpu.avg_pool2d_forward
 avg_pool2d_backward = _cpu.avg_pool2d_backward
+conv2d_forward = _cpu.conv2d_forward
+conv2d_backward_input = _cpu.conv2d_backward_input
+conv2d_backward_weight = _cpu.conv2d_backward_weight
+conv2d_backward_bias = _cpu.conv2d_backward_bias

@@ -17,6 +17,12 @@ from .reference_batch_norm import (  # noqa: F401 - part of this backend's kerne
     batch_norm_forward_eval,
     batch_norm_forward_train,
 )
+from .reference_conv2d import (  # noqa: F401 - part of this backend's kernel set
+    conv2d_backward_bias,
+    conv2d_backward_input,
+    conv2d_backward_weight,
+    conv2d_forward,
+)
 from .reference_dropout import dropout_backward, dropout_forward  # noqa: F401 - kernel set
 from .reference_optimizers import (  # noqa: F401 - part of this backend's kernel set
     adadelta_update,

@@ -55,6 +55,13 @@ kernels validate shapes and write into ``out``; they return nothing.
         2-D pooling of x (N, C, H, W) into (N, C, Ho, Wo) as PyTorch's; kernel_size, stride,
         padding, dilation are (h, w) pairs; argmax is int64, the flat index of each maximum
         in its input plane. reference_pooling.py gives the output size and the rules.
+    conv2d_forward(x, weight, bias, out, stride, padding, dilation, groups)
+    conv2d_backward_input(grad_out, weight, grad_in, stride, padding, dilation, groups)
+    conv2d_backward_weight(grad_out, x, grad_weight, stride, padding, dilation, groups)
+    conv2d_backward_bias(grad_out, grad_bias)
+        2-D convolution of x (N, C_in, H, W) with weight (C_out, C_in / groups, kH, kW)
+        and bias (C_out) or None into (N, C_out, Ho, Wo), as PyTorch's conv2d; stride,
+        padding, dilation are (h, w) pairs. reference_conv2d.py gives the mathematics.
 
 ``reference.py`` documents each function's mathematics.
 """
@@ -95,4 +102,8 @@ KERNELS = (
     "max_pool2d_backward",
     "avg_pool2d_forward",
     "avg_pool2d_backward",
+    "conv2d_forward",
+    "conv2d_backward_input",
+    "conv2d_backward_weight",
+    "conv2d_backward_bias",
 )

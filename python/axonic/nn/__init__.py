@@ -15,6 +15,7 @@ from .activation import (
 )
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .container import Sequential
+from .conv import Conv2d
 from .dropout import Dropout
 from .flatten import Flatten
 from .linear import Identity, Linear
@@ -43,6 +44,7 @@ __all__ = [
     "HingeEmbeddingLoss", "HingeLoss", "KLDivLoss", "TripletMarginLoss", "ContrastiveLoss",
     "functional", "init", "utils",
     "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
+    "Conv2d",
     "Dropout", "Flatten",
     "BatchNorm1d", "BatchNorm2d",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..autograd.ops_batch_norm import BatchNorm as _BatchNorm
+from ..autograd.ops_conv2d import Conv2d as _Conv2d
 from ..autograd.ops_dropout import Dropout as _Dropout
 from ..autograd.ops_dropout import check_dropout_probability as _check_dropout_probability
 from ..autograd.ops_linalg import Linear as _Linear
@@ -231,3 +232,52 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
         raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got "
                          f"{output_size!r}")
     return _AdaptiveAvgPool2d.apply(input, (int(sizes[0]), int(sizes[1])))
+
+
+def _conv_pair(value, name: str) -> tuple[int, int]:
+    """An int or a pair of ints as an (h, w) pair (conv2d's stride, padding, dilation)."""
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) == 1:
+        pair = (pair[0], pair[0])
+    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
+        raise TypeError(f"conv2d: {name} must be an int or a pair of ints, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """2-D convolution (cross-correlation) of input (N, C_in, H, W) or (C_in, H, W).
+
+    weight: (C_out, C_in / groups, kH, kW); bias: (C_out,) or None. stride, padding and
+    dilation are ints or (h, w) pairs; padding may also be "valid" (none) or "same"
+    (output as large as the input; stride 1 only; an odd total padding puts the extra
+    row/column at the bottom/right, as PyTorch). Output (N, C_out, Ho, Wo) with
+    Ho = floor((H + 2 padding - dilation (kH - 1) - 1) / stride) + 1, as PyTorch.
+    """
+    _require_tensor(input, "conv2d")
+    _require_tensor(weight, "conv2d")
+    if bias is not None:
+        _require_tensor(bias, "conv2d")
+    if not isinstance(groups, int):
+        raise TypeError(f"conv2d: groups must be an int, got {groups!r}")
+    stride = _conv_pair(stride, "stride")
+    dilation = _conv_pair(dilation, "dilation")
+    if isinstance(padding, str):
+        if padding == "valid":
+            return _Conv2d.apply(input, weight, bias, stride, (0, 0), dilation, groups)
+        if padding != "same":
+            raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got "
+                             f"{padding!r}")
+        if stride != (1, 1):
+            raise ValueError(f"conv2d: padding='same' needs stride 1, got {stride}")
+        if weight.ndim != 4:
+            raise ValueError(f"conv2d: weight must be 4-D (C_out, C_in / groups, kH, kW), got "
+                             f"shape {tuple(weight.shape)}")
+        totals = [dilation[a] * (weight.shape[2 + a] - 1) for a in range(2)]
+        # Symmetric padding of ceil(total / 2); an odd total gives one extra leading
+        # row/column, which PyTorch does not have: drop it.
+        pads = tuple(-(-t // 2) for t in totals)
+        out = _Conv2d.apply(input, weight, bias, stride, pads, dilation, groups)
+        return out[..., totals[0] % 2:, totals[1] % 2:]
+    return _Conv2d.apply(input, weight, bias, stride, _conv_pair(padding, "padding"), dilation,
+                         groups)
