@@ -98,3 +98,23 @@ def test_digits_tuning_example_ranks_trials_and_tests_the_best(tmp_path):
     accuracy = float(re.search(r"test accuracy of the best setting: ([\d.]+)%", out).group(1))
     assert accuracy > 85
     assert plot.exists() == with_plot
+
+
+def test_digits_cnn_example_reaches_95_percent_with_augmentation(tmp_path):
+    plot = tmp_path / "curves.png"
+    with_plot = importlib.util.find_spec("matplotlib") is not None
+    out = run_example("digits_cnn.py", "--epochs", "6",
+                      *(["--plot", str(plot)] if with_plot else []))
+    assert "Epoch 6/6" in out and "val_accuracy" in out
+    accuracy = float(re.search(r"test accuracy: ([\d.]+)%", out).group(1))
+    assert accuracy >= 95.0
+    assert plot.exists() == with_plot
+
+
+def test_resnet_cifar_like_example_reports_throughput_and_accuracy():
+    out = run_example("resnet_cifar_like.py", "--epochs", "1", "--width", "4",
+                      "--batch-size", "32", "--train-size", "128", "--test-size", "64")
+    throughput = float(re.search(r"training throughput: ([\d.]+) images/s", out).group(1))
+    accuracy = float(re.search(r"test accuracy: ([\d.]+)%", out).group(1))
+    assert throughput > 0 and 0.0 <= accuracy <= 100.0
+    assert "resnet18 width 4" in out and "epoch   1/1" in out
