@@ -218,3 +218,97 @@ def test_bench_optim_rejects_an_unknown_optimizer(capsys):
     with pytest.raises(SystemExit):
         main(["bench", "optim", "--optimizers", "lbfgs"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+@pytest.fixture
+def quick_models(quick, monkeypatch):
+    """``quick`` plus short timing budgets for bench conv and bench train-step."""
+    from axonic.bench import conv, train_step
+
+    monkeypatch.setattr(conv, "BUDGET_SECONDS", 0.01)
+    monkeypatch.setattr(train_step, "BUDGET_SECONDS", 0.01)
+
+
+def test_bench_conv_prints_a_table_and_writes_json(quick_models, capsys, tmp_path):
+    path = tmp_path / "conv.json"
+    assert main(["bench", "conv", "--shapes", "2,3,9,9,5,3,2", "--repeats", "1", "--json",
+                 str(path)]) == 0
+    out = capsys.readouterr().out
+    for header in ("axonic fwd GFLOP/s", "axonic fwd+bwd GFLOP/s", "2x3x9x9->5 3x3 s2"):
+        assert header in out
+    torch = core.optional_torch()
+    assert ("torch fwd+bwd GFLOP/s" in out) == (torch is not None)
+    report = json.loads(path.read_text())
+    assert report["benchmark"] == "conv"
+    rows = report["results"]
+    assert [(r["cout"], r["stride"], r["padding"]) for r in rows] == [(5, 2, 1)]
+    assert rows[0]["gflop"] == pytest.approx(2 * 2 * 5 * 5 * 5 * 3 * 9 / 1e9)
+    assert all(r["axonic_fwd_gflops"] > 0 and r["axonic_fwdbwd_gflops"] > 0
+               and r["max_rel_error"] < 1e-4 for r in rows)
+    assert {c["key"] for c in report["columns"]} <= set(rows[0])
+
+
+def test_bench_conv_checks_against_the_reference_without_torch(quick_models, monkeypatch):
+    from axonic.bench import conv
+
+    monkeypatch.setattr(conv, "optional_torch", lambda: None)
+    table = conv.conv_table([conv.ConvShape(3, 2, 7, 7, 3, 3, 1, 1)], repeats=1)
+    assert table.rows[0]["checked_against"] == "reference"
+    assert "torch" not in table.render()
+
+
+def test_bench_conv_catches_a_wrong_forward(quick_models, monkeypatch):
+    from axonic.backends import cpu
+    from axonic.bench import conv
+
+    def zeros(x, weight, bias, out, *args):
+        out[...] = 0.0
+
+    monkeypatch.setattr(cpu, "conv2d_forward", zeros)
+    with pytest.raises(RuntimeError, match="conv2d forward wrong on 2x3x9x9->4 3x3"):
+        conv.conv_table([conv.ConvShape(2, 3, 9, 9, 4, 3, 1, 1)], repeats=1)
+
+
+def test_bench_conv_quick_drops_the_heavy_shape():
+    from axonic.bench import conv
+
+    labels = [s.label for s in conv.select_shapes(None, quick=True)]
+    assert len(labels) == len(conv.DEFAULT_CONV_SHAPES) - 1
+    assert "32x3x224x224->64 7x7 s2" not in labels
+    assert conv.DEFAULT_CONV_SHAPES[-1].out_h == 112
+
+
+@pytest.mark.parametrize("argv", [
+    ["bench", "conv", "--shapes", "2,3,9"],
+    ["bench", "conv", "--shapes", "2,3,9,9,4,x"],
+    ["bench", "conv", "--shapes", "2,3,2,2,4,5,1,0"],
+    ["bench", "conv", "--repeats", "0"],
+    ["bench", "train-step", "--batch", "-1"],
+])
+def test_bench_conv_and_train_step_reject_bad_arguments(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_bench_train_step_prints_steps_per_second(quick_models, capsys, tmp_path):
+    path = tmp_path / "train.json"
+    assert main(["bench", "train-step", "--batch", "4", "--repeats", "1",
+                 "--json", str(path)]) == 0
+    out = capsys.readouterr().out
+    for header in ("LeNet train step", "steps/s", "ms/step", "peak MiB", "axonic"):
+        assert header in out
+    rows = json.loads(path.read_text())["results"]
+    assert rows[0]["library"] == "axonic" and rows[0]["steps_per_s"] > 0
+    assert len(rows) == (2 if core.optional_torch() is not None else 1)
+    if os.access("/proc/self/clear_refs", os.W_OK):
+        assert all(r["peak_mib"] > 0 for r in rows)
+
+
+def test_bench_train_step_without_memory_skips_the_probe(quick_models, capsys):
+    from axonic.bench import train_step
+
+    table = train_step.train_step_table(batch=2, repeats=1, memory=False)
+    assert all(row["peak_mib"] is None for row in table.rows)
+    assert "-" in table.render().splitlines()[-1]

@@ -1,4 +1,5 @@
-"""The ``axonic`` command: ``axonic info``, ``axonic demo``, ``axonic bench peak|gemm|optim``."""
+"""The ``axonic`` command: ``axonic info``, ``axonic demo``,
+``axonic bench peak|gemm|optim|conv|train-step``."""
 
 from __future__ import annotations
 
@@ -54,6 +55,33 @@ def _bench_optim(args: argparse.Namespace) -> int:
     return _run_bench(run_optim_bench, optimizers=args.optimizers, params=args.params,
                       tensors=args.tensors, repeats=args.repeats, threads=args.threads,
                       json_path=args.json, plot_path=args.plot)
+
+
+def _bench_conv(args: argparse.Namespace) -> int:
+    from .bench import run_conv_bench
+
+    return _run_bench(run_conv_bench, shapes=args.shapes, repeats=args.repeats,
+                      threads=args.threads, quick=args.quick, json_path=args.json,
+                      plot_path=args.plot)
+
+
+def _bench_train_step(args: argparse.Namespace) -> int:
+    from .bench import run_train_step_bench
+
+    return _run_bench(run_train_step_bench, batch=args.batch, repeats=args.repeats,
+                      threads=args.threads, memory=not args.no_memory, json_path=args.json,
+                      plot_path=args.plot)
+
+
+def _conv_shape(text: str):
+    """'N,Cin,H,W,Cout,K[,stride[,padding]]' as a ConvShape."""
+    from .bench import BenchError
+    from .bench.conv import parse_conv_shape
+
+    try:
+        return parse_conv_shape(text)
+    except BenchError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 def _positive_int(text: str) -> int:
@@ -144,6 +172,37 @@ def build_parser() -> argparse.ArgumentParser:
     optimizers.add_argument("--plot", metavar="FILE", default=None,
                             help="also draw a PNG bar chart (needs matplotlib: axonic[plot])")
     optimizers.set_defaults(run=_bench_optim)
+
+    conv = kernels.add_parser(
+        "conv", help="float32 conv2d GFLOP/s, forward and forward+backward, against torch")
+    conv.add_argument("--shapes", type=_conv_shape, nargs="+", default=None,
+                      metavar="N,CIN,H,W,COUT,K[,STRIDE[,PAD]]",
+                      help="default: the CNN layer shapes (padding defaults to K // 2)")
+    conv.add_argument("--quick", action="store_true",
+                      help="leave out shapes above 5 GFLOP forward (the 224x224 7x7 one)")
+    conv.add_argument("--repeats", type=_positive_int, default=5,
+                      help="timed calls per shape and side for calls over 10 ms (median "
+                           "reported); short ones get up to 1000 calls")
+    conv.add_argument("--threads", type=_positive_int, default=None,
+                      help="threads for axonic and torch (default: axonic's count)")
+    conv.add_argument("--json", metavar="FILE", default=None, help="also write results as JSON")
+    conv.add_argument("--plot", metavar="FILE", default=None,
+                      help="also draw a PNG bar chart (needs matplotlib: axonic[plot])")
+    conv.set_defaults(run=_bench_conv)
+
+    train = kernels.add_parser(
+        "train-step", help="LeNet training steps/s and peak memory, axonic against torch")
+    train.add_argument("--batch", type=_positive_int, default=64)
+    train.add_argument("--repeats", type=_positive_int, default=20,
+                       help="timed steps per library (median reported)")
+    train.add_argument("--threads", type=_positive_int, default=None,
+                       help="threads for axonic and torch (default: axonic's count)")
+    train.add_argument("--no-memory", action="store_true",
+                       help="skip the peak-memory subprocesses")
+    train.add_argument("--json", metavar="FILE", default=None, help="also write results as JSON")
+    train.add_argument("--plot", metavar="FILE", default=None,
+                       help="also draw a PNG bar chart (needs matplotlib: axonic[plot])")
+    train.set_defaults(run=_bench_train_step)
     return parser
 
 
