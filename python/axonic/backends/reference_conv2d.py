@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .reference_windows import check_window_steps
+
 
 def conv2d_output_size(size: int, kernel: int, stride: int, pad: int, dilation: int) -> int:
     """One axis of the output (may be <= 0; check_conv2d rejects that)."""
@@ -48,12 +50,7 @@ def check_conv2d(op: str, x_shape, weight_shape, stride, padding, dilation,
                          f"input with {c_per_group * groups} channels, got x {tuple(x_shape)}")
     if c_out % groups != 0:
         raise ValueError(f"{op}: out_channels {c_out} must be divisible by groups {groups}")
-    if min(stride) < 1:
-        raise ValueError(f"{op}: stride must be positive, got {stride}")
-    if min(dilation) < 1:
-        raise ValueError(f"{op}: dilation must be positive, got {dilation}")
-    if min(padding) < 0:
-        raise ValueError(f"{op}: padding must be non-negative, got {padding}")
+    check_window_steps(op, stride, padding, dilation)
     out = tuple(conv2d_output_size(int(x_shape[2 + a]), (k_h, k_w)[a], stride[a], padding[a],
                                    dilation[a]) for a in range(2))
     if min(out) < 1:

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .reference_windows import check_window_steps
+
 
 def pool2d_output_size(size: int, kernel: int, stride: int, pad: int, dilation: int,
                        ceil_mode: bool) -> int:
@@ -47,12 +49,7 @@ def check_pool2d(op: str, shape, kernel_size, stride, padding, dilation=(1, 1),
         tuple(int(v) for v in pair) for pair in (kernel_size, stride, padding, dilation))
     if min(kernel_size) < 1:
         raise ValueError(f"{op}: kernel_size must be positive, got {kernel_size}")
-    if min(stride) < 1:
-        raise ValueError(f"{op}: stride must be positive, got {stride}")
-    if min(dilation) < 1:
-        raise ValueError(f"{op}: dilation must be positive, got {dilation}")
-    if min(padding) < 0:
-        raise ValueError(f"{op}: padding must be non-negative, got {padding}")
+    check_window_steps(op, stride, padding, dilation)
     if padding[0] > kernel_size[0] // 2 or padding[1] > kernel_size[1] // 2:
         raise ValueError(f"{op}: padding should be at most half of kernel size, got padding "
                          f"{padding} for kernel_size {kernel_size}")
