@@ -3,7 +3,7 @@ PyTorch-like API (Tensor with autograd, nn modules, optimizers)."""
 
 import numpy as _np
 
-from . import backends, cuda, data, metrics, models, nn, optim, train
+from . import backends, cuda, data, metrics, models, nn, optim, train, tune
 from ._cpu import __version__ as _cpu_version
 from .creation import (
     arange,
@@ -34,5 +34,5 @@ __all__ = [
     "rand", "from_numpy", "matmul", "cat", "concatenate", "stack", "where", "clip", "no_grad",
     "enable_grad", "is_grad_enabled", "manual_seed", "info", "build_info", "get_num_threads",
     "set_num_threads", "backends", "cuda", "data", "metrics", "models", "nn", "optim", "train",
-    "float32", "float64", "int64", "bool_",
+    "tune", "float32", "float64", "int64", "bool_",
 ]

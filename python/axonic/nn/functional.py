@@ -167,8 +167,8 @@ def batch_norm(
                             float(eps))
 
 
-def _pool_pair(value, name: str, op: str) -> tuple[int, int]:
-    """An int or a pair of ints as an (h, w) pair."""
+def _pair(value, name: str, op: str) -> tuple[int, int]:
+    """An int or a pair of ints as an (h, w) pair (kernel size, stride, padding, dilation)."""
     pair = (value, value) if isinstance(value, int) else tuple(value)
     if len(pair) == 1:
         pair = (pair[0], pair[0])
@@ -188,11 +188,11 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     """
     _require_tensor(input, "max_pool2d")
     op = "max_pool2d"
-    kernel = _pool_pair(kernel_size, "kernel_size", op)
-    stride = kernel if stride is None or stride == [] else _pool_pair(stride, "stride", op)
+    kernel = _pair(kernel_size, "kernel_size", op)
+    stride = kernel if stride is None or stride == [] else _pair(stride, "stride", op)
     sink = [] if return_indices else None
-    out = _MaxPool2d.apply(input, kernel, stride, _pool_pair(padding, "padding", op),
-                           _pool_pair(dilation, "dilation", op), bool(ceil_mode), sink)
+    out = _MaxPool2d.apply(input, kernel, stride, _pair(padding, "padding", op),
+                           _pair(dilation, "dilation", op), bool(ceil_mode), sink)
     return (out, Tensor._wrap(sink[0])) if return_indices else out
 
 
@@ -205,9 +205,9 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     """
     _require_tensor(input, "avg_pool2d")
     op = "avg_pool2d"
-    kernel = _pool_pair(kernel_size, "kernel_size", op)
-    stride = kernel if stride is None or stride == [] else _pool_pair(stride, "stride", op)
-    return _AvgPool2d.apply(input, kernel, stride, _pool_pair(padding, "padding", op),
+    kernel = _pair(kernel_size, "kernel_size", op)
+    stride = kernel if stride is None or stride == [] else _pair(stride, "stride", op)
+    return _AvgPool2d.apply(input, kernel, stride, _pair(padding, "padding", op),
                             bool(ceil_mode), bool(count_include_pad))
 
 
@@ -234,16 +234,6 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     return _AdaptiveAvgPool2d.apply(input, (int(sizes[0]), int(sizes[1])))
 
 
-def _conv_pair(value, name: str) -> tuple[int, int]:
-    """An int or a pair of ints as an (h, w) pair (conv2d's stride, padding, dilation)."""
-    pair = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pair) == 1:
-        pair = (pair[0], pair[0])
-    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
-        raise TypeError(f"conv2d: {name} must be an int or a pair of ints, got {value!r}")
-    return int(pair[0]), int(pair[1])
-
-
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
            dilation=1, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation) of input (N, C_in, H, W) or (C_in, H, W).
@@ -260,8 +250,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         _require_tensor(bias, "conv2d")
     if not isinstance(groups, int):
         raise TypeError(f"conv2d: groups must be an int, got {groups!r}")
-    stride = _conv_pair(stride, "stride")
-    dilation = _conv_pair(dilation, "dilation")
+    stride = _pair(stride, "stride", "conv2d")
+    dilation = _pair(dilation, "dilation", "conv2d")
     if isinstance(padding, str):
         if padding == "valid":
             return _Conv2d.apply(input, weight, bias, stride, (0, 0), dilation, groups)
@@ -279,5 +269,5 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         pads = tuple(-(-t // 2) for t in totals)
         out = _Conv2d.apply(input, weight, bias, stride, pads, dilation, groups)
         return out[..., totals[0] % 2:, totals[1] % 2:]
-    return _Conv2d.apply(input, weight, bias, stride, _conv_pair(padding, "padding"), dilation,
+    return _Conv2d.apply(input, weight, bias, stride, _pair(padding, "padding", "conv2d"), dilation,
                          groups)
