@@ -10,6 +10,7 @@ import pytest
 
 import axonic
 from axonic import nn, optim
+from axonic.bench.train_step import make_step
 
 BATCH, SIZES = 128, (784, 256, 128, 10)
 
@@ -30,25 +31,12 @@ def _layers(linear, relu):
     return layers
 
 
-def _train_step(model, optimizer, loss_fn, x, y):
-    """One step; the same code drives both libraries since their APIs match."""
-
-    def step():
-        loss = loss_fn(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss.item()
-
-    return step
-
-
 def test_axonic_mlp_step(benchmark, batch):
     axonic.manual_seed(0)
     model = nn.Sequential(*_layers(nn.Linear, nn.ReLU))
     optimizer = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
-    step = _train_step(model, optimizer, loss_fn, axonic.tensor(batch[0]),
+    step = make_step(model, optimizer, loss_fn, axonic.tensor(batch[0]),
                        axonic.tensor(batch[1]))
 
     first = step()
@@ -63,7 +51,7 @@ def test_torch_mlp_step(benchmark, batch):
     model = torch.nn.Sequential(*_layers(torch.nn.Linear, torch.nn.ReLU))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = torch.nn.CrossEntropyLoss()
-    step = _train_step(model, optimizer, loss_fn, torch.from_numpy(batch[0]),
+    step = make_step(model, optimizer, loss_fn, torch.from_numpy(batch[0]),
                        torch.from_numpy(batch[1]))
 
     benchmark.group = "mlp step"
