@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import axonic
-from axonic import nn
+from axonic import _cpu, nn
 from axonic.backends import cpu, reference
 from axonic.backends.reference_conv2d import check_conv2d
 from axonic.nn import functional as F
@@ -45,6 +45,18 @@ TILE_CASES = [
     ((20, 16, 32, 32), (8, 16, 3, 3), (1, 1), (1, 1), (1, 1), 1),
     ((1, 64, 48, 48), (4, 64, 3, 3), (1, 1), (1, 1), (1, 1), 1),
     ((9, 8, 40, 40), (8, 2, 3, 3), (1, 1), (2, 2), (2, 2), 4),
+]
+
+
+# The implicit-GEMM kernels' edges, each big enough to be shared between threads:
+# two forward K blocks, a 1-row tail of output channels and a one-vector tail of
+# pixels; stride 2 with an 8-row channel tail; groups with dilation; several
+# backward-input column chunks (K = 432).
+IMPLICIT_CASES = [
+    ((5, 40, 9, 11), (13, 40, 3, 3), (1, 1), (1, 1), (1, 1), 1),
+    ((6, 8, 24, 24), (20, 8, 3, 3), (2, 2), (1, 1), (1, 1), 1),
+    ((12, 6, 16, 13), (18, 3, 3, 3), (1, 1), (2, 2), (2, 2), 2),
+    ((4, 48, 10, 10), (14, 48, 3, 3), (1, 1), (1, 1), (1, 1), 1),
 ]
 
 
@@ -122,6 +134,23 @@ def test_kernels_match_reference(case, dtype):
 @pytest.mark.parametrize("case", TILE_CASES)
 def test_kernels_match_reference_over_several_tiles(case, dtype):
     check_all_kernels(case, dtype)
+
+
+@pytest.fixture(params=[1, 2, 3])
+def threads(request):
+    original = _cpu.get_num_threads()
+    _cpu.set_num_threads(request.param)
+    yield request.param
+    _cpu.set_num_threads(original)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", IMPLICIT_CASES)
+def test_kernels_match_reference_on_every_isa_and_thread_count(case, dtype, simd_level,
+                                                               threads):
+    """One thread, whole images per thread, and pixel ranges of an image per thread."""
+    check_all_kernels(case, dtype)
+    check_all_kernels(((1,) + case[0][1:],) + case[1:], dtype)
 
 
 def test_reference_is_an_adjoint_pair():

@@ -23,21 +23,35 @@
 // parallel region is nested. Small tiles stay on the calling thread.
 #include "cpu/conv2d.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <memory>
+#include <new>
 
 #include "common/checks.h"
+#include "common/cpu_features.h"
+#include "cpu/conv2d_arch.h"
+#include "cpu/conv2d_windows.h"
 #include "cpu/gemm.h"
+#include "cpu/thread_scratch.h"
 
 namespace axonic::cpu {
 
 namespace {
 
+// Column tile sizes: the whole tile shared by all threads, or one worker's tile in
+// the image-parallel split, small enough to stay in its core's L2 next to the GEMM's
+// packed copy of it.
 constexpr int64_t kColumnBudgetBytes = int64_t{4} << 20;
+constexpr int64_t kWorkerColumnBytes = int64_t{1} << 20;
 constexpr int64_t kParallelElements = int64_t{1} << 15;
+constexpr double kParallelFlops = 2.0 * 128 * 128 * 64;  // as the GEMM's fork threshold
+// Forward's unit of work: whole pixel panels of every ISA's implicit-GEMM kernel.
+constexpr int64_t kPixelBlock = 32;
 
-// Floor division for a possibly negative numerator and a positive divisor.
-int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
 
 bool is_pointwise(const Conv2dGeometry& g) {
   return g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
@@ -51,22 +65,14 @@ struct TilePlan {
 };
 
 template <typename T>
-TilePlan plan_tiles(const Conv2dGeometry& g) {
-  const int64_t budget = std::max<int64_t>(1, kColumnBudgetBytes / int64_t(sizeof(T)));
+TilePlan plan_tiles(const Conv2dGeometry& g, int64_t budget_bytes) {
+  const int64_t budget = std::max<int64_t>(1, budget_bytes / int64_t(sizeof(T)));
   const int64_t row_elements = g.in_channels * g.kernel_h * g.kernel_w * g.out_w;
   const int64_t image_elements = row_elements * g.out_h;
   if (image_elements <= budget) {
     return {std::max<int64_t>(1, std::min(g.batch, budget / image_elements)), g.out_h};
   }
   return {1, std::clamp<int64_t>(budget / row_elements, 1, g.out_h)};
-}
-
-// The output columns ow whose input column ow * stride_w + w_offset lies in [0, in_w).
-void valid_columns(const Conv2dGeometry& g, int64_t w_offset, int64_t& lo, int64_t& hi) {
-  lo = w_offset >= 0 ? 0 : (-w_offset + g.stride_w - 1) / g.stride_w;
-  hi = floor_div(g.in_w - 1 - w_offset, g.stride_w) + 1;
-  lo = std::min(lo, g.out_w);
-  hi = std::clamp<int64_t>(hi, lo, g.out_w);
 }
 
 // Rows (i, j) of one channel's block of the column matrix (kH kW x band columns) for
@@ -127,54 +133,137 @@ void col2im_channel(const T* col, T* plane, const Conv2dGeometry& g, int64_t r0,
   }
 }
 
-// Columns of images [n0, n0 + images), output rows [r0, r1), into cols laid out
-// [image][channel][i][j][band].
+// A block of column-matrix work: images [n0, n0 + images), output rows [r0, r1) of
+// each. `parallel` says whether helpers may fork threads (false on an image-parallel
+// worker, which already is one of the threads).
+struct Tile {
+  int64_t n0, images, r0, r1;
+  bool parallel;
+  int64_t band(const Conv2dGeometry& g) const { return (r1 - r0) * g.out_w; }
+};
+
+// Columns of the tile into cols laid out [image][channel][i][j][band].
 template <typename T>
-void im2col_tile(const T* x, T* cols, const Conv2dGeometry& g, int64_t n0, int64_t images,
-                 int64_t r0, int64_t r1) {
+void im2col_tile(const T* x, T* cols, const Conv2dGeometry& g, const Tile& t) {
   const int64_t plane = g.in_h * g.in_w;
-  const int64_t block = g.kernel_h * g.kernel_w * (r1 - r0) * g.out_w;
-  const int64_t pairs = images * g.in_channels;
-#pragma omp parallel for schedule(static) if (pairs * block >= kParallelElements)
+  const int64_t block = g.kernel_h * g.kernel_w * t.band(g);
+  const int64_t pairs = t.images * g.in_channels;
+#pragma omp parallel for schedule(static) if (t.parallel && pairs * block >= kParallelElements)
   for (int64_t p = 0; p < pairs; ++p) {
-    im2col_channel(x + (n0 * g.in_channels + p) * plane, cols + p * block, g, r0, r1);
+    im2col_channel(x + (t.n0 * g.in_channels + p) * plane, cols + p * block, g, t.r0, t.r1);
   }
 }
 
 template <typename T>
-void col2im_tile(const T* cols, T* grad_in, const Conv2dGeometry& g, int64_t n0,
-                 int64_t images, int64_t r0, int64_t r1) {
+void col2im_tile(const T* cols, T* grad_in, const Conv2dGeometry& g, const Tile& t) {
   const int64_t plane = g.in_h * g.in_w;
-  const int64_t block = g.kernel_h * g.kernel_w * (r1 - r0) * g.out_w;
-  const int64_t pairs = images * g.in_channels;
-#pragma omp parallel for schedule(static) if (pairs * block >= kParallelElements)
+  const int64_t block = g.kernel_h * g.kernel_w * t.band(g);
+  const int64_t pairs = t.images * g.in_channels;
+#pragma omp parallel for schedule(static) if (t.parallel && pairs * block >= kParallelElements)
   for (int64_t p = 0; p < pairs; ++p) {
-    col2im_channel(cols + p * block, grad_in + (n0 * g.in_channels + p) * plane, g, r0, r1);
+    col2im_channel(cols + p * block, grad_in + (t.n0 * g.in_channels + p) * plane, g, t.r0,
+                   t.r1);
   }
 }
 
 template <typename T>
-void parallel_zero(T* data, int64_t count) {
-#pragma omp parallel for schedule(static) if (count >= 4 * kParallelElements)
+void fill_zero(T* data, int64_t count, bool parallel) {
+#pragma omp parallel for schedule(static) if (parallel && count >= 4 * kParallelElements)
   for (int64_t i = 0; i < count; ++i) data[i] = T(0);
 }
 
-// Calls body(n0, images, r0, r1, cols) for every column tile, cols holding that tile's
-// im2col when fill_columns (else uninitialized scratch of the tile's size).
+// out[n, c, p] += bias[c] for images [n0, n0 + images), pixels p in [p_begin, p_end).
+template <typename T>
+void add_bias(const T* bias, T* out, const Conv2dGeometry& g, int64_t n0, int64_t images,
+              int64_t p_begin, int64_t p_end, bool parallel) {
+  const int64_t plane_out = g.out_h * g.out_w, planes = images * g.out_channels;
+#pragma omp parallel for schedule(static) \
+    if (parallel && planes * (p_end - p_begin) >= kParallelElements)
+  for (int64_t p = 0; p < planes; ++p) {
+    const T b = bias[p % g.out_channels];
+    T* o = out + (n0 * g.out_channels + p) * plane_out;
+#pragma omp simd
+    for (int64_t i = p_begin; i < p_end; ++i) o[i] += b;
+  }
+}
+
+// Whether the convolution is worth sharing between threads: there are several, this
+// is not already one of them, and the work pays for the fork.
+bool worth_forking(const Conv2dGeometry& g) {
+  const double flops = 2.0 * g.batch * g.out_channels * g.out_h * g.out_w *
+                       (g.in_channels / g.groups) * g.kernel_h * g.kernel_w;
+  return omp_get_max_threads() > 1 && !omp_in_parallel() && flops >= kParallelFlops;
+}
+
+// Threads for the image-parallel split, or 1 to work on one thread (not worth_forking)
+// or with threads inside each image. Whole images per thread need at least one image
+// per thread, shared evenly enough (a batch of 3 on 2 threads would idle one a third
+// of the time).
+int image_parallel_threads(const Conv2dGeometry& g) {
+  const int64_t threads = omp_get_max_threads();
+  if (!worth_forking(g) || g.batch < threads) return 1;
+  if (g.batch % threads != 0 && g.batch < 3 * threads) return 1;
+  return static_cast<int>(threads);
+}
+
+// The active ISA's implicit-GEMM kernels.
+template <typename T>
+const ImplicitConvKernels<T>& implicit_conv() {
+  switch (active_isa()) {
+#ifdef AXONIC_HAVE_ISA_avx512
+    case Isa::avx512: return avx512::implicit_conv_kernels(T{});
+#endif
+#ifdef AXONIC_HAVE_ISA_avx2
+    case Isa::avx2: return avx2::implicit_conv_kernels(T{});
+#endif
+    default: return generic::implicit_conv_kernels(T{});
+  }
+}
+
+// Calls body(tile, cols, worker) for every column tile of the batch, cols holding
+// that tile's im2col when fill_columns (else uninitialized scratch of the tile's
+// size). With image_parallel_threads(g) > 1, `worker` in [0, threads) runs its share
+// of whole images, one image (or band of one image) per tile, columns in its own
+// buffer; otherwise worker is 0 and tiles are as plan_tiles says, parallel inside.
 template <typename T, typename Body>
 void for_each_tile(const T* x, const Conv2dGeometry& g, bool fill_columns, Body&& body) {
-  const TilePlan plan = plan_tiles<T>(g);
+  const int threads = image_parallel_threads(g);
+  const TilePlan plan = plan_tiles<T>(g, threads > 1 ? kWorkerColumnBytes : kColumnBudgetBytes);
+  const int64_t images_per_tile = threads > 1 ? 1 : plan.images;
   const int64_t size =
-      plan.images * g.in_channels * g.kernel_h * g.kernel_w * plan.rows * g.out_w;
-  std::unique_ptr<T[]> cols(new T[static_cast<size_t>(size)]);
-  for (int64_t n0 = 0; n0 < g.batch; n0 += plan.images) {
-    const int64_t images = std::min(plan.images, g.batch - n0);
-    for (int64_t r0 = 0; r0 < g.out_h; r0 += plan.rows) {
-      const int64_t r1 = std::min(g.out_h, r0 + plan.rows);
-      if (fill_columns) im2col_tile(x, cols.get(), g, n0, images, r0, r1);
-      body(n0, images, r0, r1, cols.get());
+      images_per_tile * g.in_channels * g.kernel_h * g.kernel_w * plan.rows * g.out_w;
+  auto run_tiles = [&](T* cols, int64_t n_begin, int64_t n_end, bool parallel, int worker) {
+    for (int64_t n0 = n_begin; n0 < n_end; n0 += images_per_tile) {
+      for (int64_t r0 = 0; r0 < g.out_h; r0 += plan.rows) {
+        const Tile t{n0, std::min(images_per_tile, n_end - n0), r0,
+                     std::min(g.out_h, r0 + plan.rows), parallel};
+        if (fill_columns) im2col_tile(x, cols, g, t);
+        body(t, cols, worker);
+      }
+    }
+  };
+  if (threads == 1) {
+    run_tiles(thread_scratch<T>(ScratchSlot::conv_columns, size), 0, g.batch, true, 0);
+    return;
+  }
+  bool out_of_memory = false;  // exceptions must not leave a parallel region
+#pragma omp parallel num_threads(threads)
+  {
+    T* cols = nullptr;
+    try {
+      cols = thread_scratch<T>(ScratchSlot::conv_columns, size);
+    } catch (const std::bad_alloc&) {
+#pragma omp atomic write
+      out_of_memory = true;
+    }
+#pragma omp barrier
+    if (!out_of_memory) {
+      const int worker = omp_get_thread_num();
+      run_tiles(cols, g.batch * worker / threads, g.batch * (worker + 1) / threads, false,
+                worker);
     }
   }
+  if (out_of_memory) throw std::bad_alloc();
 }
 
 }  // namespace
@@ -216,7 +305,6 @@ template <typename T>
 void conv2d_forward(const T* x, const T* weight, const T* bias, T* out,
                     const Conv2dGeometry& g) {
   const int64_t cg = g.in_channels / g.groups, cog = g.out_channels / g.groups;
-  const int64_t k = cg * g.kernel_h * g.kernel_w;
   const int64_t plane_out = g.out_h * g.out_w, plane_in = g.in_h * g.in_w;
   if (is_pointwise(g)) {
     for (int64_t n = 0; n < g.batch; ++n) {
@@ -227,29 +315,28 @@ void conv2d_forward(const T* x, const T* weight, const T* bias, T* out,
                 out + (n * g.out_channels + grp * cog) * plane_out);
       }
     }
-  } else {
-    for_each_tile(x, g, true, [&](int64_t n0, int64_t images, int64_t r0, int64_t r1,
-                                  const T* cols) {
-      const int64_t band = (r1 - r0) * g.out_w;
-      for (int64_t img = 0; img < images; ++img) {
-        for (int64_t grp = 0; grp < g.groups; ++grp) {
-          const GemmShape s{false, false, cog, band, k, k, band, plane_out};
-          gemm<T>(s, T(1), weight + grp * cog * k,
-                  cols + (img * g.groups + grp) * k * band, T(0),
-                  out + ((n0 + img) * g.out_channels + grp * cog) * plane_out +
-                      r0 * g.out_w);
-        }
-      }
-    });
+    if (bias != nullptr) add_bias(bias, out, g, 0, g.batch, 0, plane_out, true);
+    return;
   }
-  if (bias != nullptr) {
-    const int64_t planes = g.batch * g.out_channels;
-#pragma omp parallel for schedule(static) if (planes * plane_out >= kParallelElements)
-    for (int64_t p = 0; p < planes; ++p) {
-      const T b = bias[p % g.out_channels];
-      T* o = out + p * plane_out;
-#pragma omp simd
-      for (int64_t i = 0; i < plane_out; ++i) o[i] += b;
+  // Implicit GEMM, shared out as (image, block of kPixelBlock pixels) items: whole
+  // images per thread when the batch allows, pixel ranges of an image otherwise.
+  const ImplicitConvKernels<T>& kernels = implicit_conv<T>();
+  std::unique_ptr<T[]> packed(new T[static_cast<size_t>(kernels.packed_forward_size(g))]);
+  kernels.pack_forward(weight, g, packed.get());
+  const int64_t blocks = ceil_div(plane_out, kPixelBlock), items = g.batch * blocks;
+#pragma omp parallel if (worth_forking(g))
+  {
+    const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t first = items * t / threads, last = items * (t + 1) / threads;
+    for (int64_t item = first; item < last;) {
+      const int64_t n = item / blocks, block = item % blocks;
+      const int64_t block_end = std::min(blocks, block + (last - item));
+      const int64_t p_begin = block * kPixelBlock;
+      const int64_t p_end = std::min(plane_out, block_end * kPixelBlock);
+      kernels.forward_pixels(x + n * g.in_channels * plane_in, packed.get(),
+                             out + n * g.out_channels * plane_out, g, p_begin, p_end);
+      if (bias != nullptr) add_bias(bias, out, g, n, 1, p_begin, p_end, false);
+      item += block_end - block;
     }
   }
 }
@@ -271,20 +358,40 @@ void conv2d_backward_input(const T* grad_out, const T* weight, T* grad_in,
     }
     return;
   }
-  parallel_zero(grad_in, g.batch * g.in_channels * plane_in);
-  for_each_tile(static_cast<const T*>(nullptr), g, false,
-                [&](int64_t n0, int64_t images, int64_t r0, int64_t r1, T* cols) {
-    const int64_t band = (r1 - r0) * g.out_w;
-    for (int64_t img = 0; img < images; ++img) {
+  // Implicit GEMM when whole images can go to separate threads (col2im's scatter
+  // makes pixel ranges of one image overlap in grad_in), or on one thread.
+  const int image_threads = image_parallel_threads(g);
+  if (image_threads > 1 || !worth_forking(g)) {
+    const ImplicitConvKernels<T>& kernels = implicit_conv<T>();
+    std::unique_ptr<T[]> packed(
+        new T[static_cast<size_t>(kernels.packed_backward_input_size(g))]);
+    kernels.pack_backward_input(weight, g, packed.get());
+#pragma omp parallel for schedule(static) num_threads(image_threads) if (image_threads > 1)
+    for (int64_t n = 0; n < g.batch; ++n) {
+      T* image = grad_in + n * g.in_channels * plane_in;
+      std::fill(image, image + g.in_channels * plane_in, T(0));
+      kernels.backward_input_pixels(grad_out + n * g.out_channels * plane_out, packed.get(),
+                                    image, g, 0, plane_out);
+    }
+    return;
+  }
+  for_each_tile(static_cast<const T*>(nullptr), g, false, [&](const Tile& t, T* cols, int) {
+    const int64_t band = t.band(g);
+    for (int64_t img = 0; img < t.images; ++img) {
       for (int64_t grp = 0; grp < g.groups; ++grp) {
         const GemmShape s{true, false, k, band, cog, k, plane_out, band};
         gemm<T>(s, T(1), weight + grp * cog * k,
-                grad_out + ((n0 + img) * g.out_channels + grp * cog) * plane_out +
-                    r0 * g.out_w,
+                grad_out + ((t.n0 + img) * g.out_channels + grp * cog) * plane_out +
+                    t.r0 * g.out_w,
                 T(0), cols + (img * g.groups + grp) * k * band);
       }
     }
-    col2im_tile(static_cast<const T*>(cols), grad_in, g, n0, images, r0, r1);
+    // The first band of an image clears its planes; later bands add onto them.
+    if (t.r0 == 0) {
+      fill_zero(grad_in + t.n0 * g.in_channels * plane_in, t.images * g.in_channels * plane_in,
+                t.parallel);
+    }
+    col2im_tile(static_cast<const T*>(cols), grad_in, g, t);
   });
 }
 
@@ -294,7 +401,8 @@ void conv2d_backward_weight(const T* grad_out, const T* x, T* grad_weight,
   const int64_t cg = g.in_channels / g.groups, cog = g.out_channels / g.groups;
   const int64_t k = cg * g.kernel_h * g.kernel_w;
   const int64_t plane_out = g.out_h * g.out_w, plane_in = g.in_h * g.in_w;
-  parallel_zero(grad_weight, g.out_channels * k);
+  const int64_t size = g.out_channels * k;
+  fill_zero(grad_weight, size, true);
   if (is_pointwise(g)) {
     for (int64_t n = 0; n < g.batch; ++n) {
       for (int64_t grp = 0; grp < g.groups; ++grp) {
@@ -306,19 +414,29 @@ void conv2d_backward_weight(const T* grad_out, const T* x, T* grad_weight,
     }
     return;
   }
-  for_each_tile(x, g, true, [&](int64_t n0, int64_t images, int64_t r0, int64_t r1,
-                                const T* cols) {
-    const int64_t band = (r1 - r0) * g.out_w;
-    for (int64_t img = 0; img < images; ++img) {
+  // Image-parallel workers other than the first sum their images into partials,
+  // added to grad_weight at the end.
+  const int workers = image_parallel_threads(g);
+  std::unique_ptr<T[]> partials(workers > 1 ? new T[static_cast<size_t>((workers - 1) * size)]()
+                                            : nullptr);
+  for_each_tile(x, g, true, [&](const Tile& t, const T* cols, int worker) {
+    T* sum = worker == 0 ? grad_weight : partials.get() + (worker - 1) * size;
+    const int64_t band = t.band(g);
+    for (int64_t img = 0; img < t.images; ++img) {
       for (int64_t grp = 0; grp < g.groups; ++grp) {
         const GemmShape s{false, true, cog, k, band, plane_out, band, k};
         gemm<T>(s, T(1),
-                grad_out + ((n0 + img) * g.out_channels + grp * cog) * plane_out +
-                    r0 * g.out_w,
-                cols + (img * g.groups + grp) * k * band, T(1), grad_weight + grp * cog * k);
+                grad_out + ((t.n0 + img) * g.out_channels + grp * cog) * plane_out +
+                    t.r0 * g.out_w,
+                cols + (img * g.groups + grp) * k * band, T(1), sum + grp * cog * k);
       }
     }
   });
+  for (int w = 1; w < workers; ++w) {
+    const T* partial = partials.get() + (w - 1) * size;
+#pragma omp parallel for simd schedule(static) if (size >= 4 * kParallelElements)
+    for (int64_t i = 0; i < size; ++i) grad_weight[i] += partial[i];
+  }
 }
 
 template <typename T>

@@ -24,19 +24,15 @@
 // an A row and a B row, 4 B rows at a time, both read along k.
 
 #include <omp.h>
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
-#include <new>
 #include <type_traits>
 
 #include "cpu/gemm_arch.h"
 #include "cpu/gemm_micro_kernel.h"
 #include "cpu/gemm_pack.h"
+#include "cpu/thread_scratch.h"
 
 #ifndef AXONIC_ISA
 #error "gemm_arch.cpp is compiled once per ISA with -DAXONIC_ISA=<isa>"
@@ -48,16 +44,10 @@
 namespace axonic::cpu::AXONIC_ISA {
 namespace {
 
-#if defined(__AVX512F__)
-constexpr int kTileRows = 12;  // MR: 12 rows x 2 zmm = 24 of the 32 vector registers
-#else
-constexpr int kTileRows = 6;  // 6 rows x 2 vectors = 12 of the 16 vector registers
-#endif
-
 template <typename T>
 struct Blocking {
   static constexpr int lanes = VectorOps<T>::lanes;
-  static constexpr int mr = kTileRows;
+  static constexpr int mr = kMicroTileRows;
   static constexpr int nv = 2;                 // vectors per tile row in the blocked path
   static constexpr int nr = nv * lanes;
   // kc: a deep K block halves the passes over C (each one a read and a write of
@@ -72,36 +62,14 @@ struct Blocking {
 // Forking threads costs microseconds: smaller products run on the calling thread.
 constexpr double kParallelFlops = 2.0 * 128 * 128 * 64;
 
+// Whether a product of this many flops should fork threads: not when it is small, and
+// not from inside a parallel region (conv2d runs whole images on separate threads).
+bool fork_threads(double flops, double threshold) {
+  return omp_get_max_threads() > 1 && !omp_in_parallel() && flops > threshold;
+}
+
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-
-// A growable buffer per thread and purpose, kept between calls so small products
-// do not pay for allocation (and large ones not for page faults). Buffers of 2 MiB
-// and more are 2 MiB-aligned and asked to use huge pages: a packed B block spans
-// megabytes, and a TLB miss per 4 KiB page costs the micro-kernel measurably.
-template <typename T, int kSlot>
-T* scratch(int64_t count) {
-  struct Buffer {
-    void* data = nullptr;
-    size_t bytes = 0;
-    ~Buffer() { std::free(data); }
-  };
-  thread_local Buffer buffer;
-  constexpr size_t kHuge = size_t(2) << 20;
-  const size_t wanted = static_cast<size_t>(count) * sizeof(T);
-  if (wanted > buffer.bytes) {
-    const size_t align = wanted >= kHuge ? kHuge : 64;
-    const size_t bytes = (wanted + align - 1) / align * align;
-    std::free(buffer.data);
-    buffer.data = std::aligned_alloc(align, bytes);
-    buffer.bytes = buffer.data ? bytes : 0;
-    if (!buffer.data) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
-    if (align == kHuge) madvise(buffer.data, bytes, MADV_HUGEPAGE);
-#endif
-  }
-  return static_cast<T*>(buffer.data);
-}
 
 template <typename T>
 void scale_c(const GemmShape& s, T beta, T* c) {
@@ -116,8 +84,11 @@ void gemm_blocked(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T
   constexpr int MR = B::mr, NR = NV * B::lanes;
   const int64_t kc_max = min64(B::kc, s.k);
   const int64_t nc_max = min64(B::nc, s.n);
-  T* packed_b = kB == Operand::packed ? scratch<T, 0>(kc_max * ceil_div(nc_max, NR) * NR) : nullptr;
-  const bool parallel = omp_get_max_threads() > 1 && 2.0 * s.m * s.n * s.k > kParallelFlops;
+  T* packed_b = kB == Operand::packed
+                    ? thread_scratch<T>(ScratchSlot::gemm_packed_b,
+                                        kc_max * ceil_div(nc_max, NR) * NR)
+                    : nullptr;
+  const bool parallel = fork_threads(2.0 * s.m * s.n * s.k, kParallelFlops);
 
 #pragma omp parallel if (parallel)
   {
@@ -132,7 +103,8 @@ void gemm_blocked(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T
     m_blocks = min64(m_blocks, m_tiles);
     // Each thread packs the A block it works on into its own buffer, which then
     // sits in that core's L2 for every B panel the task sweeps.
-    T* packed_a = scratch<T, 1>(ceil_div(m_tiles, m_blocks) * MR * kc_max);
+    T* packed_a = thread_scratch<T>(ScratchSlot::gemm_packed_a,
+                                    ceil_div(m_tiles, m_blocks) * MR * kc_max);
     for (int64_t jc = 0; jc < s.n; jc += B::nc) {
       const int64_t nc = min64(B::nc, s.n - jc);
       const int64_t b_panels = ceil_div(nc, NR);
@@ -219,8 +191,7 @@ void gemm_a_in_place(const GemmShape& s, T alpha, const T* a, const T* b, int64_
                      T beta, T* c, bool split_rows) {
   const int64_t unit = split_rows ? Blocking<T>::mr : NV * VectorOps<T>::lanes;
   const int64_t units = ceil_div(split_rows ? s.m : s.n, unit);
-  const bool parallel = omp_get_max_threads() > 1 && units > 1 &&
-                        2.0 * s.m * s.n * s.k > kParallelFlops / 8;
+  const bool parallel = units > 1 && fork_threads(2.0 * s.m * s.n * s.k, kParallelFlops / 8);
 #pragma omp parallel if (parallel)
   {
     const int threads = omp_get_num_threads(), t = omp_get_thread_num();
@@ -285,7 +256,7 @@ void gemm_few_rows_transposed_b(const GemmShape& s, T alpha, const T* a, const T
   const T* a_rows = a;
   int64_t lda = s.lda;
   if (s.trans_a) {  // the dot products want A's rows contiguous along k
-    T* copy = scratch<T, 1>(s.m * s.k);
+    T* copy = thread_scratch<T>(ScratchSlot::gemm_packed_a, s.m * s.k);
     for (int64_t i = 0; i < s.m; ++i)
       for (int64_t p = 0; p < s.k; ++p) copy[i * s.k + p] = a[p * s.lda + i];
     a_rows = copy;
@@ -293,7 +264,7 @@ void gemm_few_rows_transposed_b(const GemmShape& s, T alpha, const T* a, const T
   }
   constexpr int64_t unit = 16;  // columns per parallel work item
   const int64_t blocks = ceil_div(s.n, unit);
-  const bool parallel = omp_get_max_threads() > 1 && 2.0 * s.m * s.n * s.k > kParallelFlops / 8;
+  const bool parallel = fork_threads(2.0 * s.m * s.n * s.k, kParallelFlops / 8);
 #pragma omp parallel for if (parallel) schedule(static)
   for (int64_t block = 0; block < blocks; ++block)
     few_rows_dot(s, alpha, a_rows, lda, b, beta, c, block * unit, min64(s.n, (block + 1) * unit));
@@ -314,7 +285,7 @@ void gemm_any(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c)
   if (s.n <= B::lanes) {  // one vector of columns: each A element is used once
     if (!s.trans_b)
       return gemm_a_in_place<T, 1, Operand::direct>(s, alpha, a, b, s.ldb, beta, c, true);
-    T* panel = scratch<T, 0>(s.k * B::lanes);
+    T* panel = thread_scratch<T>(ScratchSlot::gemm_packed_b, s.k * B::lanes);
     pack_panel<T, B::lanes>(b, s.ldb, true, 0, int(s.n), 0, s.k, panel);
     return gemm_a_in_place<T, 1, Operand::packed>(s, alpha, a, panel, 0, beta, c, true);
   }

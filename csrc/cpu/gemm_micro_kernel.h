@@ -26,6 +26,14 @@ namespace axonic::cpu::AXONIC_ISA {
 
 enum class Operand { packed, direct };
 
+// MR of the blocked drivers (GEMM, implicit-GEMM convolution), with NV = 2 vectors
+// per tile row.
+#if defined(__AVX512F__)
+constexpr int kMicroTileRows = 12;  // 12 rows x 2 zmm = 24 of the 32 vector registers
+#else
+constexpr int kMicroTileRows = 6;  // 6 rows x 2 vectors = 12 of the 16 vector registers
+#endif
+
 template <typename T>
 struct TileOutput {
   T* c;

@@ -1,0 +1,373 @@
+// Implicit-GEMM convolution, compiled once per ISA (see conv2d_arch.h).
+//
+// conv2d.cpp's im2col GEMM without the column matrix. For one image and group, with
+// K = (C_in / groups) kH kW rows of columns and P = Ho Wo pixels:
+//   forward         out (C_out/groups x P) = W (C_out/groups x K) @ cols (K x P)
+//   backward input  cols (K x P) = Wᵀ @ grad_out (C_out/groups x P), then each column
+//                   entry is added to the input pixel it would have been copied from
+// The weights are packed once per call into the GEMM's MR-row A panels. Forward walks
+// the output plane in panels of NR pixels: it gathers a kc x NR slice of cols straight
+// into the micro-kernel's packed-B layout (40 KiB, in L1) and runs every A panel past
+// it, writing MR channels x NR pixels of out in place (a channel's pixels are a row of
+// C, so ldc = P). Backward input reads NR pixels of grad_out in place as B, computes a
+// chunk of cols rows into an L1 buffer and scatters it at once. Nothing is allocated,
+// and the gathered data is used while it is in L1: the separate im2col pass, the GEMM's
+// repacking of its output and the per-image packing of W are all gone.
+// Edge tiles use narrower kernels: the last A panel is 4 or 8 rows when that covers the
+// channels left, and a last pixel panel of at most one vector is one vector wide.
+
+#include <algorithm>
+#include <type_traits>
+
+#include "cpu/conv2d_arch.h"
+#include "cpu/conv2d_windows.h"
+#include "cpu/gemm_micro_kernel.h"
+#include "cpu/gemm_pack.h"
+
+#ifndef AXONIC_ISA
+#error "conv2d_arch.cpp is compiled once per ISA with -DAXONIC_ISA=<isa>"
+#endif
+
+namespace axonic::cpu::AXONIC_ISA {
+namespace {
+
+template <typename T>
+struct Tiles {
+  static constexpr int lanes = VectorOps<T>::lanes;
+  static constexpr int mr = kMicroTileRows;
+  static constexpr int nr = 2 * lanes;
+  // Rows of a gathered B panel (forward) or of a cols chunk (backward input): 40 KiB,
+  // inside a 48 KiB L1 with room for the A panel's stream.
+  static constexpr int64_t panel_rows = (int64_t{40} << 10) / (nr * sizeof(T)) / mr * mr;
+};
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Width of the A panel that starts at row `row` of `rows`: MR, or for the last,
+// partial one the narrowest of 4, 8, MR that covers what is left.
+template <typename T>
+int panel_width(int64_t row, int64_t rows) {
+  constexpr int mr = Tiles<T>::mr;
+  const int64_t left = rows - row;
+  if (left >= mr) return mr;
+  if (left <= 4) return 4;
+  return left <= 8 && mr > 8 ? 8 : mr;
+}
+
+// Rows of all of A's panels, the last one's padding included.
+template <typename T>
+int64_t padded_rows(int64_t rows) {
+  const int64_t last = rows / Tiles<T>::mr * Tiles<T>::mr;
+  return last + (last < rows ? panel_width<T>(last, rows) : 0);
+}
+
+// Calls f(std::integral_constant<int, width>) for a panel width from panel_width.
+template <typename T, typename F>
+void with_width(int width, F&& f) {
+  constexpr int mr = Tiles<T>::mr;
+  if (width == 4) return f(std::integral_constant<int, 4>{});
+  if constexpr (mr > 8) {
+    if (width == 8) return f(std::integral_constant<int, 8>{});
+  }
+  f(std::integral_constant<int, mr>{});
+}
+
+// Forward's K blocks: as few as keep a gathered panel within panel_rows, equal in size.
+template <typename T>
+int64_t k_block_rows(int64_t k) {
+  return ceil_div(k, ceil_div(k, Tiles<T>::panel_rows));
+}
+
+// Pixels [p0, p0 + count) split by output row: run r covers output row oh, columns
+// [ow0, ow0 + len), and panel columns [q0, q0 + len).
+struct PixelRun {
+  int64_t oh, ow0, len, q0;
+};
+
+int pixel_runs(const Conv2dGeometry& g, int64_t p0, int64_t count, PixelRun* runs) {
+  int n = 0;
+  for (int64_t q = 0; q < count;) {
+    const int64_t p = p0 + q, oh = p / g.out_w, ow = p % g.out_w;
+    const int64_t len = std::min(count - q, g.out_w - ow);
+    runs[n++] = {oh, ow, len, q};
+    q += len;
+  }
+  return n;
+}
+
+// The pieces of one kernel tap's row of columns that read the input: panel columns
+// [slot, slot + len) take input pixels src, src + stride_w, ... of a channel plane
+// (src is an index into the plane); len <= NR, so at most two vectors, whose lane
+// masks are worked out once per tap. Columns outside every segment read padding.
+template <typename T>
+struct Segment {
+  int64_t slot, len, src;
+  typename VectorOps<T>::Mask first, second;
+};
+
+// The segments of tap (i, j) for the pixels of `runs` (at most one per run); sets
+// `covered` when they fill panel columns [0, count) (no padding to zero).
+template <typename T>
+int tap_segments(const Conv2dGeometry& g, int64_t i, int64_t j, const PixelRun* runs,
+                 int n_runs, Segment<T>* segments, bool& covered) {
+  using Ops = VectorOps<T>;
+  constexpr int L = Ops::lanes;
+  const int64_t w_offset = j * g.dilation_w - g.pad_w;
+  int64_t lo, hi;
+  valid_columns(g, w_offset, lo, hi);
+  int n = 0;
+  covered = true;
+  for (int r = 0; r < n_runs; ++r) {
+    const PixelRun& run = runs[r];
+    const int64_t ih = run.oh * g.stride_h - g.pad_h + i * g.dilation_h;
+    const int64_t a = std::max(lo, run.ow0), b = std::min(hi, run.ow0 + run.len);
+    if (ih < 0 || ih >= g.in_h || a >= b) {
+      covered = false;
+      continue;
+    }
+    covered = covered && b - a == run.len;
+    const int64_t len = b - a;
+    segments[n++] = {run.q0 + (a - run.ow0), len, ih * g.in_w + a * g.stride_w + w_offset,
+                     Ops::first(int(std::min<int64_t>(L, len))),
+                     Ops::first(int(std::max<int64_t>(0, len - L)))};
+  }
+  return n;
+}
+
+// One segment: gather row[q] = plane[q * step], or scatter plane[q * step] += row[q],
+// for q < seg.len.
+template <bool kScatter, typename T>
+inline void move_segment(std::conditional_t<kScatter, T*, const T*> plane,
+                         std::conditional_t<kScatter, const T*, T*> row, const Segment<T>& seg,
+                         int64_t step) {
+  using Ops = VectorOps<T>;
+  constexpr int L = Ops::lanes;
+  if (step != 1) {
+    for (int64_t q = 0; q < seg.len; ++q) {
+      if constexpr (kScatter) plane[q * step] += row[q];
+      else row[q] = plane[q * step];
+    }
+    return;
+  }
+  auto move = [&](int64_t q, auto mask) {
+    if constexpr (kScatter) {
+      Ops::store(plane + q, Ops::load(plane + q, mask) + Ops::load(row + q, mask), mask);
+    } else {
+      Ops::store(row + q, Ops::load(plane + q, mask), mask);
+    }
+  };
+  move(0, seg.first);
+  if (seg.len > L) move(L, seg.second);
+}
+
+// Rows [k0, k1) of one group's column matrix at the pixels of `runs` (count of them),
+// in a panel with `width` columns per row. Row k = (c, i, j) and pixel (oh, ow) pair
+// with input pixel (oh stride_h - pad_h + i dilation_h, ow stride_w - pad_w + j
+// dilation_w) of channel c of `image` (the group's first channel), or with the padding.
+//   gather (kScatter false): panel[k - k0][q] = that input value, 0 in the padding and
+//                            in columns q >= count;
+//   scatter (kScatter true): that input value += panel[k - k0][q].
+// Tap by tap, so that each tap's segments are worked out once for all its channels.
+template <bool kScatter, typename T>
+void move_panel(std::conditional_t<kScatter, T*, const T*> image, const Conv2dGeometry& g,
+                int64_t k0, int64_t k1, const PixelRun* runs, int n_runs, int64_t count,
+                std::conditional_t<kScatter, const T*, T*> panel, int width) {
+  const int64_t taps = g.kernel_h * g.kernel_w, plane = g.in_h * g.in_w;
+  Segment<T> segments[Tiles<T>::nr];
+  for (int64_t t = 0; t < taps; ++t) {
+    bool covered;
+    const int n =
+        tap_segments<T>(g, t / g.kernel_w, t % g.kernel_w, runs, n_runs, segments, covered);
+    const bool zero_row = !kScatter && (!covered || count < width);
+    if (n == 0 && !zero_row) continue;
+    // Rows k = c * taps + t in [k0, k1): one per channel from k_first on.
+    const int64_t k_first = k0 + ((t - k0 % taps) + taps) % taps;
+    if (k_first >= k1) continue;
+    const int64_t rows = (k1 - 1 - k_first) / taps + 1;
+    auto first_row = panel + (k_first - k0) * width;
+    auto first_channel = image + (k_first / taps) * plane;
+    if constexpr (!kScatter) {
+      if (zero_row) {
+        for (int64_t c = 0; c < rows; ++c) {
+          std::fill(first_row + c * taps * width, first_row + (c * taps + 1) * width, T(0));
+        }
+      }
+    }
+    // Segment-major: consecutive scatters then go to different channels. Two runs'
+    // segments lie next to each other in the input (one output row further on),
+    // and a load that overlaps the span of a masked store still in flight waits for it.
+    for (int s = 0; s < n; ++s) {
+      for (int64_t c = 0; c < rows; ++c) {
+        move_segment<kScatter, T>(first_channel + c * plane + segments[s].src,
+                                  first_row + c * taps * width + segments[s].slot, segments[s],
+                                  g.stride_w);
+      }
+    }
+  }
+}
+
+template <typename T>
+struct GroupSizes {
+  int64_t cg, cog, k, plane_in, plane_out;
+  explicit GroupSizes(const Conv2dGeometry& g)
+      : cg(g.in_channels / g.groups),
+        cog(g.out_channels / g.groups),
+        k(cg * g.kernel_h * g.kernel_w),
+        plane_in(g.in_h * g.in_w),
+        plane_out(g.out_h * g.out_w) {}
+};
+
+// Forward packing, per group: K blocks of k_block_rows rows; in each, the A panels of
+// the group's C_out/groups weight rows (padded_rows of them), kc x width each. Block
+// [k0, k0 + kc) of group grp starts at grp * padded * K + k0 * padded; its panel of
+// rows [row, ...) at row * kc within.
+template <typename T>
+int64_t packed_forward_size(const Conv2dGeometry& g) {
+  const GroupSizes<T> s(g);
+  return g.groups * padded_rows<T>(s.cog) * s.k;
+}
+
+template <typename T>
+void pack_forward(const T* weight, const Conv2dGeometry& g, T* packed) {
+  const GroupSizes<T> s(g);
+  const int64_t padded = padded_rows<T>(s.cog), kc_max = k_block_rows<T>(s.k);
+  for (int64_t grp = 0; grp < g.groups; ++grp) {
+    const T* w = weight + grp * s.cog * s.k;  // (C_out/groups, K), rows K apart
+    for (int64_t k0 = 0; k0 < s.k; k0 += kc_max) {
+      const int64_t kc = std::min(kc_max, s.k - k0);
+      T* block = packed + grp * padded * s.k + k0 * padded;
+      for (int64_t row = 0; row < s.cog; row += Tiles<T>::mr) {
+        with_width<T>(panel_width<T>(row, s.cog), [&](auto width) {
+          pack_panel<T, width()>(w, s.k, /*along_p=*/true, row,
+                                 int(std::min<int64_t>(width(), s.cog - row)), k0, kc,
+                                 block + row * kc);
+        });
+      }
+    }
+  }
+}
+
+template <typename T, int NV>
+void forward_panel(const T* x, const T* packed, T* out, const Conv2dGeometry& g,
+                   const GroupSizes<T>& s, int64_t p0, int64_t count, const PixelRun* runs,
+                   int n_runs, T* panel) {
+  constexpr int width = NV * Tiles<T>::lanes;
+  const int64_t padded = padded_rows<T>(s.cog), kc_max = k_block_rows<T>(s.k);
+  for (int64_t grp = 0; grp < g.groups; ++grp) {
+    for (int64_t k0 = 0; k0 < s.k; k0 += kc_max) {
+      const int64_t kc = std::min(kc_max, s.k - k0);
+      move_panel<false, T>(x + grp * s.cg * s.plane_in, g, k0, k0 + kc, runs, n_runs, count,
+                           panel, width);
+      const T* block = packed + grp * padded * s.k + k0 * padded;
+      for (int64_t row = 0; row < s.cog; row += Tiles<T>::mr) {
+        const TileOutput<T> tile{out + (grp * s.cog + row) * s.plane_out + p0, s.plane_out,
+                                 int(std::min<int64_t>(Tiles<T>::mr, s.cog - row)),
+                                 int(count), T(1), k0 == 0 ? T(0) : T(1)};
+        with_width<T>(panel_width<T>(row, s.cog), [&](auto rows) {
+          micro_kernel<T, rows(), NV, Operand::packed, Operand::packed>(
+              kc, block + row * kc, 0, 0, panel, 0, tile);
+        });
+      }
+    }
+  }
+}
+
+template <typename T>
+void forward_pixels(const T* x, const T* packed, T* out, const Conv2dGeometry& g,
+                    int64_t p_begin, int64_t p_end) {
+  using Tl = Tiles<T>;
+  const GroupSizes<T> s(g);
+  alignas(64) T panel[Tl::panel_rows * Tl::nr];
+  PixelRun runs[Tl::nr];
+  for (int64_t p0 = p_begin; p0 < p_end; p0 += Tl::nr) {
+    const int64_t count = std::min<int64_t>(Tl::nr, p_end - p0);
+    const int n_runs = pixel_runs(g, p0, count, runs);
+    if (count > Tl::lanes)
+      forward_panel<T, 2>(x, packed, out, g, s, p0, count, runs, n_runs, panel);
+    else
+      forward_panel<T, 1>(x, packed, out, g, s, p0, count, runs, n_runs, panel);
+  }
+}
+
+// Backward-input packing, per group: the A panels of Wᵀ (K rows, padded_rows of them,
+// each C_out/groups deep x width); group grp starts at grp * padded * cog, its panel of
+// rows [row, ...) at row * cog within.
+template <typename T>
+int64_t packed_backward_input_size(const Conv2dGeometry& g) {
+  const GroupSizes<T> s(g);
+  return g.groups * padded_rows<T>(s.k) * s.cog;
+}
+
+template <typename T>
+void pack_backward_input(const T* weight, const Conv2dGeometry& g, T* packed) {
+  const GroupSizes<T> s(g);
+  const int64_t padded = padded_rows<T>(s.k);
+  for (int64_t grp = 0; grp < g.groups; ++grp) {
+    const T* w = weight + grp * s.cog * s.k;  // Wᵀ(k, o) = w[o * K + k]
+    for (int64_t row = 0; row < s.k; row += Tiles<T>::mr) {
+      with_width<T>(panel_width<T>(row, s.k), [&](auto width) {
+        pack_panel<T, width()>(w, s.k, /*along_p=*/false, row,
+                               int(std::min<int64_t>(width(), s.k - row)), 0, s.cog,
+                               packed + grp * padded * s.cog + row * s.cog);
+      });
+    }
+  }
+}
+
+template <typename T, int NV>
+void backward_input_panel(const T* grad_out, const T* packed, T* grad_in,
+                          const Conv2dGeometry& g, const GroupSizes<T>& s, int64_t p0,
+                          int64_t count, const PixelRun* runs, int n_runs, T* cols) {
+  constexpr int width = NV * Tiles<T>::lanes;
+  const int64_t padded = padded_rows<T>(s.k);
+  for (int64_t grp = 0; grp < g.groups; ++grp) {
+    const T* b = grad_out + grp * s.cog * s.plane_out + p0;  // B(o, q) = b[o * P + q]
+    const T* a = packed + grp * padded * s.cog;
+    for (int64_t r0 = 0; r0 < s.k; r0 += Tiles<T>::panel_rows) {
+      const int64_t r1 = std::min(s.k, r0 + Tiles<T>::panel_rows);
+      for (int64_t row = r0; row < r1; row += Tiles<T>::mr) {
+        const TileOutput<T> tile{cols + (row - r0) * width, width,
+                                 int(std::min<int64_t>(Tiles<T>::mr, s.k - row)), int(count),
+                                 T(1), T(0)};
+        with_width<T>(panel_width<T>(row, s.k), [&](auto rows) {
+          micro_kernel<T, rows(), NV, Operand::packed, Operand::direct>(
+              s.cog, a + row * s.cog, 0, 0, b, s.plane_out, tile);
+        });
+      }
+      move_panel<true, T>(grad_in + grp * s.cg * s.plane_in, g, r0, r1, runs, n_runs, count,
+                          cols, width);
+    }
+  }
+}
+
+template <typename T>
+void backward_input_pixels(const T* grad_out, const T* packed, T* grad_in,
+                           const Conv2dGeometry& g, int64_t p_begin, int64_t p_end) {
+  using Tl = Tiles<T>;
+  const GroupSizes<T> s(g);
+  alignas(64) T cols[Tl::panel_rows * Tl::nr];
+  PixelRun runs[Tl::nr];
+  for (int64_t p0 = p_begin; p0 < p_end; p0 += Tl::nr) {
+    const int64_t count = std::min<int64_t>(Tl::nr, p_end - p0);
+    const int n_runs = pixel_runs(g, p0, count, runs);
+    if (count > Tl::lanes)
+      backward_input_panel<T, 2>(grad_out, packed, grad_in, g, s, p0, count, runs, n_runs, cols);
+    else
+      backward_input_panel<T, 1>(grad_out, packed, grad_in, g, s, p0, count, runs, n_runs, cols);
+  }
+}
+
+template <typename T>
+const ImplicitConvKernels<T>& kernels() {
+  static const ImplicitConvKernels<T> table{
+      packed_forward_size<T>,        pack_forward<T>,        forward_pixels<T>,
+      packed_backward_input_size<T>, pack_backward_input<T>, backward_input_pixels<T>};
+  return table;
+}
+
+}  // namespace
+
+const ImplicitConvKernels<float>& implicit_conv_kernels(float) { return kernels<float>(); }
+const ImplicitConvKernels<double>& implicit_conv_kernels(double) { return kernels<double>(); }
+
+}  // namespace axonic::cpu::AXONIC_ISA

@@ -1,0 +1,46 @@
+// Implicit-GEMM convolution kernels (conv2d_arch.cpp), compiled once per ISA in
+// CMakeLists.txt like gemm_arch.cpp. conv2d.cpp picks the active ISA's table and
+// decides how images and pixels are shared between threads; each function here runs
+// on the calling thread only.
+#pragma once
+
+#include <cstdint>
+
+#include "cpu/conv2d.h"
+
+namespace axonic::cpu {
+
+// Per image, pixels [p_begin, p_end) of the output plane (Ho Wo). Weights are packed
+// once per call (pack_*), into buffers of packed_*_size(g) elements.
+template <typename T>
+struct ImplicitConvKernels {
+  int64_t (*packed_forward_size)(const Conv2dGeometry& g);
+  void (*pack_forward)(const T* weight, const Conv2dGeometry& g, T* packed);
+  // out_image (C_out, Ho, Wo) at those pixels, every channel, = the convolution of
+  // x_image (C_in, H, W); bias is added by the caller.
+  void (*forward_pixels)(const T* x_image, const T* packed, T* out_image,
+                         const Conv2dGeometry& g, int64_t p_begin, int64_t p_end);
+  int64_t (*packed_backward_input_size)(const Conv2dGeometry& g);
+  void (*pack_backward_input)(const T* weight, const Conv2dGeometry& g, T* packed);
+  // grad_in_image (C_in, H, W) += the gradient through those output pixels of
+  // grad_out_image (C_out, Ho, Wo). Pixel ranges of one image scatter into
+  // overlapping input pixels, so one image is never split between threads.
+  void (*backward_input_pixels)(const T* grad_out_image, const T* packed, T* grad_in_image,
+                                const Conv2dGeometry& g, int64_t p_begin, int64_t p_end);
+};
+
+}  // namespace axonic::cpu
+
+#define AXONIC_DECLARE_CONV_ISA(isa)                             \
+  namespace axonic::cpu::isa {                                   \
+  const ImplicitConvKernels<float>& implicit_conv_kernels(float);   \
+  const ImplicitConvKernels<double>& implicit_conv_kernels(double); \
+  }
+
+AXONIC_DECLARE_CONV_ISA(generic)
+#ifdef AXONIC_HAVE_ISA_avx2
+AXONIC_DECLARE_CONV_ISA(avx2)
+#endif
+#ifdef AXONIC_HAVE_ISA_avx512
+AXONIC_DECLARE_CONV_ISA(avx512)
+#endif
