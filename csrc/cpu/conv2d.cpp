@@ -44,11 +44,14 @@ namespace {
 // the image-parallel split, small enough to stay in its core's L2 next to the GEMM's
 // packed copy of it.
 constexpr int64_t kColumnBudgetBytes = int64_t{4} << 20;
-constexpr int64_t kWorkerColumnBytes = int64_t{1} << 20;
 constexpr int64_t kParallelElements = int64_t{1} << 15;
 constexpr double kParallelFlops = 2.0 * 128 * 128 * 64;  // as the GEMM's fork threshold
 // Forward's unit of work: whole pixel panels of every ISA's implicit-GEMM kernel.
 constexpr int64_t kPixelBlock = 32;
+// Backward weight: column-matrix rows shorter than this take im2col + the GEMM, built
+// this many pixels at a time.
+constexpr int64_t kShortColumns = 64;
+constexpr int64_t kShortColumnPixels = 1024;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -75,39 +78,9 @@ TilePlan plan_tiles(const Conv2dGeometry& g, int64_t budget_bytes) {
   return {1, std::clamp<int64_t>(budget / row_elements, 1, g.out_h)};
 }
 
-// Rows (i, j) of one channel's block of the column matrix (kH kW x band columns) for
-// output rows [r0, r1), copied from that channel's input plane.
-template <typename T>
-void im2col_channel(const T* plane, T* col, const Conv2dGeometry& g, int64_t r0, int64_t r1) {
-  const int64_t band = (r1 - r0) * g.out_w;
-  for (int64_t i = 0; i < g.kernel_h; ++i) {
-    for (int64_t j = 0; j < g.kernel_w; ++j) {
-      T* dst = col + (i * g.kernel_w + j) * band;
-      const int64_t w_offset = j * g.dilation_w - g.pad_w;
-      int64_t lo, hi;
-      valid_columns(g, w_offset, lo, hi);
-      for (int64_t oh = r0; oh < r1; ++oh) {
-        T* row = dst + (oh - r0) * g.out_w;
-        const int64_t ih = oh * g.stride_h - g.pad_h + i * g.dilation_h;
-        if (ih < 0 || ih >= g.in_h) {
-          std::fill(row, row + g.out_w, T(0));
-          continue;
-        }
-        // Input row ih; output column ow reads its column ow * stride_w + w_offset.
-        const T* src = plane + ih * g.in_w;
-        std::fill(row, row + lo, T(0));
-        if (g.stride_w == 1) {
-          std::copy(src + (lo + w_offset), src + (hi + w_offset), row + lo);
-        } else {
-          for (int64_t ow = lo; ow < hi; ++ow) row[ow] = src[ow * g.stride_w + w_offset];
-        }
-        std::fill(row + hi, row + g.out_w, T(0));
-      }
-    }
-  }
-}
-
-// The adjoint of im2col_channel: adds every column entry to the input pixel it copies.
+// col2im for one channel: adds every entry of its block of the column matrix (rows
+// (i, j), kH kW x band columns, for output rows [r0, r1)) to the input pixel that
+// im2col would have copied it from.
 template <typename T>
 void col2im_channel(const T* col, T* plane, const Conv2dGeometry& g, int64_t r0, int64_t r1) {
   const int64_t band = (r1 - r0) * g.out_w;
@@ -141,18 +114,6 @@ struct Tile {
   bool parallel;
   int64_t band(const Conv2dGeometry& g) const { return (r1 - r0) * g.out_w; }
 };
-
-// Columns of the tile into cols laid out [image][channel][i][j][band].
-template <typename T>
-void im2col_tile(const T* x, T* cols, const Conv2dGeometry& g, const Tile& t) {
-  const int64_t plane = g.in_h * g.in_w;
-  const int64_t block = g.kernel_h * g.kernel_w * t.band(g);
-  const int64_t pairs = t.images * g.in_channels;
-#pragma omp parallel for schedule(static) if (t.parallel && pairs * block >= kParallelElements)
-  for (int64_t p = 0; p < pairs; ++p) {
-    im2col_channel(x + (t.n0 * g.in_channels + p) * plane, cols + p * block, g, t.r0, t.r1);
-  }
-}
 
 template <typename T>
 void col2im_tile(const T* cols, T* grad_in, const Conv2dGeometry& g, const Tile& t) {
@@ -220,50 +181,21 @@ const ImplicitConvKernels<T>& implicit_conv() {
   }
 }
 
-// Calls body(tile, cols, worker) for every column tile of the batch, cols holding
-// that tile's im2col when fill_columns (else uninitialized scratch of the tile's
-// size). With image_parallel_threads(g) > 1, `worker` in [0, threads) runs its share
-// of whole images, one image (or band of one image) per tile, columns in its own
-// buffer; otherwise worker is 0 and tiles are as plan_tiles says, parallel inside.
-template <typename T, typename Body>
-void for_each_tile(const T* x, const Conv2dGeometry& g, bool fill_columns, Body&& body) {
-  const int threads = image_parallel_threads(g);
-  const TilePlan plan = plan_tiles<T>(g, threads > 1 ? kWorkerColumnBytes : kColumnBudgetBytes);
-  const int64_t images_per_tile = threads > 1 ? 1 : plan.images;
-  const int64_t size =
-      images_per_tile * g.in_channels * g.kernel_h * g.kernel_w * plan.rows * g.out_w;
-  auto run_tiles = [&](T* cols, int64_t n_begin, int64_t n_end, bool parallel, int worker) {
-    for (int64_t n0 = n_begin; n0 < n_end; n0 += images_per_tile) {
-      for (int64_t r0 = 0; r0 < g.out_h; r0 += plan.rows) {
-        const Tile t{n0, std::min(images_per_tile, n_end - n0), r0,
-                     std::min(g.out_h, r0 + plan.rows), parallel};
-        if (fill_columns) im2col_tile(x, cols, g, t);
-        body(t, cols, worker);
-      }
-    }
-  };
-  if (threads == 1) {
-    run_tiles(thread_scratch<T>(ScratchSlot::conv_columns, size), 0, g.batch, true, 0);
-    return;
+// Inside a parallel region: calls body(n, p_begin, p_end) for this thread's share of
+// the batch's (image, block of kPixelBlock output pixels) items, in contiguous runs,
+// so that each thread gets whole images when the batch divides evenly.
+template <typename Body>
+void share_pixel_blocks(const Conv2dGeometry& g, Body&& body) {
+  const int64_t plane_out = g.out_h * g.out_w;
+  const int64_t blocks = ceil_div(plane_out, kPixelBlock), items = g.batch * blocks;
+  const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+  const int64_t last = items * (t + 1) / threads;
+  for (int64_t item = items * t / threads; item < last;) {
+    const int64_t n = item / blocks, block = item % blocks;
+    const int64_t block_end = std::min(blocks, block + (last - item));
+    body(n, block * kPixelBlock, std::min(plane_out, block_end * kPixelBlock));
+    item += block_end - block;
   }
-  bool out_of_memory = false;  // exceptions must not leave a parallel region
-#pragma omp parallel num_threads(threads)
-  {
-    T* cols = nullptr;
-    try {
-      cols = thread_scratch<T>(ScratchSlot::conv_columns, size);
-    } catch (const std::bad_alloc&) {
-#pragma omp atomic write
-      out_of_memory = true;
-    }
-#pragma omp barrier
-    if (!out_of_memory) {
-      const int worker = omp_get_thread_num();
-      run_tiles(cols, g.batch * worker / threads, g.batch * (worker + 1) / threads, false,
-                worker);
-    }
-  }
-  if (out_of_memory) throw std::bad_alloc();
 }
 
 }  // namespace
@@ -323,22 +255,12 @@ void conv2d_forward(const T* x, const T* weight, const T* bias, T* out,
   const ImplicitConvKernels<T>& kernels = implicit_conv<T>();
   std::unique_ptr<T[]> packed(new T[static_cast<size_t>(kernels.packed_forward_size(g))]);
   kernels.pack_forward(weight, g, packed.get());
-  const int64_t blocks = ceil_div(plane_out, kPixelBlock), items = g.batch * blocks;
 #pragma omp parallel if (worth_forking(g))
-  {
-    const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
-    const int64_t first = items * t / threads, last = items * (t + 1) / threads;
-    for (int64_t item = first; item < last;) {
-      const int64_t n = item / blocks, block = item % blocks;
-      const int64_t block_end = std::min(blocks, block + (last - item));
-      const int64_t p_begin = block * kPixelBlock;
-      const int64_t p_end = std::min(plane_out, block_end * kPixelBlock);
-      kernels.forward_pixels(x + n * g.in_channels * plane_in, packed.get(),
-                             out + n * g.out_channels * plane_out, g, p_begin, p_end);
-      if (bias != nullptr) add_bias(bias, out, g, n, 1, p_begin, p_end, false);
-      item += block_end - block;
-    }
-  }
+  share_pixel_blocks(g, [&](int64_t n, int64_t p_begin, int64_t p_end) {
+    kernels.forward_pixels(x + n * g.in_channels * plane_in, packed.get(),
+                           out + n * g.out_channels * plane_out, g, p_begin, p_end);
+    if (bias != nullptr) add_bias(bias, out, g, n, 1, p_begin, p_end, false);
+  });
 }
 
 template <typename T>
@@ -375,24 +297,34 @@ void conv2d_backward_input(const T* grad_out, const T* weight, T* grad_in,
     }
     return;
   }
-  for_each_tile(static_cast<const T*>(nullptr), g, false, [&](const Tile& t, T* cols, int) {
-    const int64_t band = t.band(g);
-    for (int64_t img = 0; img < t.images; ++img) {
-      for (int64_t grp = 0; grp < g.groups; ++grp) {
-        const GemmShape s{true, false, k, band, cog, k, plane_out, band};
-        gemm<T>(s, T(1), weight + grp * cog * k,
-                grad_out + ((t.n0 + img) * g.out_channels + grp * cog) * plane_out +
-                    t.r0 * g.out_w,
-                T(0), cols + (img * g.groups + grp) * k * band);
+  // A few large images: tiles of them (or bands of one), threads inside the GEMM and
+  // col2im, with the columns in a per-call buffer of bounded size.
+  const TilePlan plan = plan_tiles<T>(g, kColumnBudgetBytes);
+  T* cols = thread_scratch<T>(ScratchSlot::conv_columns,
+                              plan.images * g.in_channels * g.kernel_h * g.kernel_w *
+                                  plan.rows * g.out_w);
+  for (int64_t n0 = 0; n0 < g.batch; n0 += plan.images) {
+    for (int64_t r0 = 0; r0 < g.out_h; r0 += plan.rows) {
+      const Tile t{n0, std::min(plan.images, g.batch - n0), r0,
+                   std::min(g.out_h, r0 + plan.rows), true};
+      const int64_t band = t.band(g);
+      for (int64_t img = 0; img < t.images; ++img) {
+        for (int64_t grp = 0; grp < g.groups; ++grp) {
+          const GemmShape s{true, false, k, band, cog, k, plane_out, band};
+          gemm<T>(s, T(1), weight + grp * cog * k,
+                  grad_out + ((t.n0 + img) * g.out_channels + grp * cog) * plane_out +
+                      t.r0 * g.out_w,
+                  T(0), cols + (img * g.groups + grp) * k * band);
+        }
       }
+      // The first band of an image clears its planes; later bands add onto them.
+      if (t.r0 == 0) {
+        fill_zero(grad_in + t.n0 * g.in_channels * plane_in,
+                  t.images * g.in_channels * plane_in, true);
+      }
+      col2im_tile(static_cast<const T*>(cols), grad_in, g, t);
     }
-    // The first band of an image clears its planes; later bands add onto them.
-    if (t.r0 == 0) {
-      fill_zero(grad_in + t.n0 * g.in_channels * plane_in, t.images * g.in_channels * plane_in,
-                t.parallel);
-    }
-    col2im_tile(static_cast<const T*>(cols), grad_in, g, t);
-  });
+  }
 }
 
 template <typename T>
@@ -402,8 +334,8 @@ void conv2d_backward_weight(const T* grad_out, const T* x, T* grad_weight,
   const int64_t k = cg * g.kernel_h * g.kernel_w;
   const int64_t plane_out = g.out_h * g.out_w, plane_in = g.in_h * g.in_w;
   const int64_t size = g.out_channels * k;
-  fill_zero(grad_weight, size, true);
   if (is_pointwise(g)) {
+    fill_zero(grad_weight, size, true);
     for (int64_t n = 0; n < g.batch; ++n) {
       for (int64_t grp = 0; grp < g.groups; ++grp) {
         const GemmShape s{false, true, cog, cg, plane_out, plane_out, plane_in, cg};
@@ -414,28 +346,62 @@ void conv2d_backward_weight(const T* grad_out, const T* x, T* grad_weight,
     }
     return;
   }
-  // Image-parallel workers other than the first sum their images into partials,
-  // added to grad_weight at the end.
-  const int workers = image_parallel_threads(g);
-  std::unique_ptr<T[]> partials(workers > 1 ? new T[static_cast<size_t>((workers - 1) * size)]()
-                                            : nullptr);
-  for_each_tile(x, g, true, [&](const Tile& t, const T* cols, int worker) {
-    T* sum = worker == 0 ? grad_weight : partials.get() + (worker - 1) * size;
-    const int64_t band = t.band(g);
-    for (int64_t img = 0; img < t.images; ++img) {
-      for (int64_t grp = 0; grp < g.groups; ++grp) {
-        const GemmShape s{false, true, cog, k, band, plane_out, band, k};
-        gemm<T>(s, T(1),
-                grad_out + ((t.n0 + img) * g.out_channels + grp * cog) * plane_out +
-                    t.r0 * g.out_w,
-                cols + (img * g.groups + grp) * k * band, T(1), sum + grp * cog * k);
+  // The same (image, pixel block) items as forward; each thread sums into its own
+  // buffer, and the buffers are added up at the end. Short column-matrix rows
+  // (K < kShortColumns: a few input channels) take im2col + the GEMM, which reads the
+  // columns transposed for little; otherwise the implicit GEMM, whose sums are
+  // tap-major and are permuted back to (C_out, C_in / groups, kH, kW).
+  const ImplicitConvKernels<T>& kernels = implicit_conv<T>();
+  const bool short_columns = k < kShortColumns;
+  const bool parallel = worth_forking(g);
+  const int threads = parallel ? omp_get_max_threads() : 1;
+  std::unique_ptr<T[]> sums(new T[static_cast<size_t>(threads * size)]());
+  const int64_t scratch_size = short_columns ? g.groups * k * kShortColumnPixels
+                                             : kernels.backward_weight_scratch_size(g);
+  bool out_of_memory = false;  // exceptions must not leave a parallel region
+#pragma omp parallel num_threads(threads) if (parallel)
+  {
+    T* scratch = nullptr;
+    try {
+      scratch = thread_scratch<T>(ScratchSlot::conv_columns, scratch_size);
+    } catch (const std::bad_alloc&) {
+#pragma omp atomic write
+      out_of_memory = true;
+    }
+#pragma omp barrier
+    if (!out_of_memory) {
+      T* sum = sums.get() + omp_get_thread_num() * size;
+      share_pixel_blocks(g, [&](int64_t n, int64_t p_begin, int64_t p_end) {
+        const T* go = grad_out + n * g.out_channels * plane_out;
+        const T* image = x + n * g.in_channels * plane_in;
+        if (!short_columns) {
+          kernels.backward_weight_pixels(go, image, sum, g, p_begin, p_end, scratch);
+          return;
+        }
+        for (int64_t p0 = p_begin; p0 < p_end; p0 += kShortColumnPixels) {
+          const int64_t pixels = std::min(kShortColumnPixels, p_end - p0);
+          kernels.gather_columns(image, g, p0, p0 + pixels, scratch);
+          for (int64_t grp = 0; grp < g.groups; ++grp) {
+            const GemmShape s{false, true, cog, k, pixels, plane_out, pixels, k};
+            gemm<T>(s, T(1), go + grp * cog * plane_out + p0, scratch + grp * k * pixels,
+                    T(1), sum + grp * cog * k);
+          }
+        }
+      });
+    }
+  }
+  if (out_of_memory) throw std::bad_alloc();
+  const int64_t taps = g.kernel_h * g.kernel_w;
+#pragma omp parallel for schedule(static) if (parallel && size >= kParallelElements)
+  for (int64_t o = 0; o < g.out_channels; ++o) {
+    for (int64_t c = 0; c < cg; ++c) {
+      for (int64_t t = 0; t < taps; ++t) {
+        const int64_t from = o * k + (short_columns ? c * taps + t : t * cg + c);
+        T total = T(0);
+        for (int w = 0; w < threads; ++w) total += sums[w * size + from];
+        grad_weight[o * k + c * taps + t] = total;
       }
     }
-  });
-  for (int w = 1; w < workers; ++w) {
-    const T* partial = partials.get() + (w - 1) * size;
-#pragma omp parallel for simd schedule(static) if (size >= 4 * kParallelElements)
-    for (int64_t i = 0; i < size; ++i) grad_weight[i] += partial[i];
   }
 }
 

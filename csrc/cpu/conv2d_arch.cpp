@@ -161,17 +161,18 @@ inline void move_segment(std::conditional_t<kScatter, T*, const T*> plane,
 }
 
 // Rows [k0, k1) of one group's column matrix at the pixels of `runs` (count of them),
-// in a panel with `width` columns per row. Row k = (c, i, j) and pixel (oh, ow) pair
+// in a panel of `width` columns, rows `stride` apart. Row k = (c, i, j) and pixel (oh, ow) pair
 // with input pixel (oh stride_h - pad_h + i dilation_h, ow stride_w - pad_w + j
 // dilation_w) of channel c of `image` (the group's first channel), or with the padding.
 //   gather (kScatter false): panel[k - k0][q] = that input value, 0 in the padding and
-//                            in columns q >= count;
+//                            in columns count <= q < width;
 //   scatter (kScatter true): that input value += panel[k - k0][q].
 // Tap by tap, so that each tap's segments are worked out once for all its channels.
 template <bool kScatter, typename T>
 void move_panel(std::conditional_t<kScatter, T*, const T*> image, const Conv2dGeometry& g,
                 int64_t k0, int64_t k1, const PixelRun* runs, int n_runs, int64_t count,
-                std::conditional_t<kScatter, const T*, T*> panel, int width) {
+                std::conditional_t<kScatter, const T*, T*> panel, int64_t width,
+                int64_t stride) {
   const int64_t taps = g.kernel_h * g.kernel_w, plane = g.in_h * g.in_w;
   Segment<T> segments[Tiles<T>::nr];
   for (int64_t t = 0; t < taps; ++t) {
@@ -184,12 +185,12 @@ void move_panel(std::conditional_t<kScatter, T*, const T*> image, const Conv2dGe
     const int64_t k_first = k0 + ((t - k0 % taps) + taps) % taps;
     if (k_first >= k1) continue;
     const int64_t rows = (k1 - 1 - k_first) / taps + 1;
-    auto first_row = panel + (k_first - k0) * width;
+    auto first_row = panel + (k_first - k0) * stride;
     auto first_channel = image + (k_first / taps) * plane;
     if constexpr (!kScatter) {
       if (zero_row) {
         for (int64_t c = 0; c < rows; ++c) {
-          std::fill(first_row + c * taps * width, first_row + (c * taps + 1) * width, T(0));
+          std::fill(first_row + c * taps * stride, first_row + c * taps * stride + width, T(0));
         }
       }
     }
@@ -199,7 +200,7 @@ void move_panel(std::conditional_t<kScatter, T*, const T*> image, const Conv2dGe
     for (int s = 0; s < n; ++s) {
       for (int64_t c = 0; c < rows; ++c) {
         move_segment<kScatter, T>(first_channel + c * plane + segments[s].src,
-                                  first_row + c * taps * width + segments[s].slot, segments[s],
+                                  first_row + c * taps * stride + segments[s].slot, segments[s],
                                   g.stride_w);
       }
     }
@@ -257,7 +258,7 @@ void forward_panel(const T* x, const T* packed, T* out, const Conv2dGeometry& g,
     for (int64_t k0 = 0; k0 < s.k; k0 += kc_max) {
       const int64_t kc = std::min(kc_max, s.k - k0);
       move_panel<false, T>(x + grp * s.cg * s.plane_in, g, k0, k0 + kc, runs, n_runs, count,
-                           panel, width);
+                           panel, width, width);
       const T* block = packed + grp * padded * s.k + k0 * padded;
       for (int64_t row = 0; row < s.cog; row += Tiles<T>::mr) {
         const TileOutput<T> tile{out + (grp * s.cog + row) * s.plane_out + p0, s.plane_out,
@@ -335,7 +336,7 @@ void backward_input_panel(const T* grad_out, const T* packed, T* grad_in,
         });
       }
       move_panel<true, T>(grad_in + grp * s.cg * s.plane_in, g, r0, r1, runs, n_runs, count,
-                          cols, width);
+                          cols, width, width);
     }
   }
 }
@@ -357,11 +358,143 @@ void backward_input_pixels(const T* grad_out, const T* packed, T* grad_in,
   }
 }
 
+// Backward weight, per group: grad_weight (C_out/groups x K) += grad_out (C_out/groups x
+// P) @ colsᵀ (P x K), a reduction over pixels, along which both operands are
+// contiguous in NCHW. So the columns are built transposed ("im2row"), from a
+// channels-last copy of the image, where a row (pixel) is the C_in/groups channels of
+// every tap, each tap one contiguous copy. Columns then come tap-major,
+// K' = (tap, channel), and grad_weight is accumulated in that order (the caller
+// permutes it back once). B = colsᵀ is read in place by the micro-kernel; A = the
+// grad_out rows, packed (transposed) once per pixel block.
+
+// Pixels per block: colsᵀ (block x K) within 256 KiB of L2.
+template <typename T>
+int64_t weight_pixel_block(const Conv2dGeometry& g) {
+  const GroupSizes<T> s(g);
+  return std::clamp<int64_t>((int64_t{256} << 10) / int64_t(sizeof(T)) / s.k, 16, 512);
+}
+
+template <typename T>
+int64_t backward_weight_scratch_size(const Conv2dGeometry& g) {
+  const GroupSizes<T> s(g);
+  const int64_t block = weight_pixel_block<T>(g);
+  return s.cg * s.plane_in + block * s.k + padded_rows<T>(s.cog) * block + 64 / sizeof(T);
+}
+
+// dst[0:n] = src[0:n] through masked vectors: the channel runs of im2row are often a
+// few elements, where a call to memmove would cost more than the copy.
+template <typename T>
+inline void copy_channels(const T* __restrict src, T* __restrict dst, int64_t n) {
+  using Ops = VectorOps<T>;
+  constexpr int L = Ops::lanes;
+  for (int64_t c = 0; c < n; c += L) {
+    const auto mask = Ops::first(int(std::min<int64_t>(L, n - c)));
+    Ops::store(dst + c, Ops::load(src + c, mask), mask);
+  }
+}
+
+// rows[q][t * cg + c] for the pixels [p0, p0 + count): channels-last input `hwc`
+// (H, W, cg) at tap t = (i, j)'s input pixel, or 0 in the padding.
+template <typename T>
+void im2row(const T* hwc, const Conv2dGeometry& g, const GroupSizes<T>& s, int64_t p0,
+            int64_t count, T* rows) {
+  int64_t oh = p0 / g.out_w, ow = p0 % g.out_w;
+  for (int64_t q = 0; q < count; ++q) {
+    T* dst = rows + q * s.k;
+    for (int64_t i = 0; i < g.kernel_h; ++i) {
+      const int64_t ih = oh * g.stride_h - g.pad_h + i * g.dilation_h;
+      for (int64_t j = 0; j < g.kernel_w; ++j, dst += s.cg) {
+        const int64_t iw = ow * g.stride_w - g.pad_w + j * g.dilation_w;
+        if (ih < 0 || ih >= g.in_h || iw < 0 || iw >= g.in_w) {
+          std::fill(dst, dst + s.cg, T(0));
+        } else {
+          copy_channels(hwc + (ih * g.in_w + iw) * s.cg, dst, s.cg);
+        }
+      }
+    }
+    if (++ow == g.out_w) {
+      ow = 0;
+      ++oh;
+    }
+  }
+}
+
+template <typename T, int NV>
+void weight_tiles(const T* a, const T* rows, T* grad_weight, const GroupSizes<T>& s,
+                  int64_t depth, int64_t col) {
+  for (int64_t row = 0; row < s.cog; row += Tiles<T>::mr) {
+    const TileOutput<T> tile{grad_weight + row * s.k + col, s.k,
+                             int(std::min<int64_t>(Tiles<T>::mr, s.cog - row)),
+                             int(std::min<int64_t>(NV * Tiles<T>::lanes, s.k - col)), T(1),
+                             T(1)};
+    with_width<T>(panel_width<T>(row, s.cog), [&](auto width) {
+      micro_kernel<T, width(), NV, Operand::packed, Operand::direct>(
+          depth, a + row * depth, 0, 0, rows + col, s.k, tile);
+    });
+  }
+}
+
+template <typename T>
+void backward_weight_pixels(const T* grad_out, const T* x, T* grad_weight,
+                            const Conv2dGeometry& g, int64_t p_begin, int64_t p_end,
+                            T* scratch) {
+  using Tl = Tiles<T>;
+  const GroupSizes<T> s(g);
+  const int64_t block = weight_pixel_block<T>(g);
+  T* hwc = scratch;
+  T* rows = hwc + s.cg * s.plane_in;
+  T* a = rows + block * s.k;
+  for (int64_t grp = 0; grp < g.groups; ++grp) {
+    const T* image = x + grp * s.cg * s.plane_in;
+    for (int64_t i = 0; i < s.plane_in; ++i)  // (cg, H W) -> (H W, cg)
+      for (int64_t c = 0; c < s.cg; ++c) hwc[i * s.cg + c] = image[c * s.plane_in + i];
+    const T* go = grad_out + grp * s.cog * s.plane_out;
+    T* gw = grad_weight + grp * s.cog * s.k;
+    for (int64_t p0 = p_begin; p0 < p_end; p0 += block) {
+      const int64_t depth = std::min(block, p_end - p0);
+      im2row(hwc, g, s, p0, depth, rows);
+      for (int64_t row = 0; row < s.cog; row += Tl::mr) {
+        with_width<T>(panel_width<T>(row, s.cog), [&](auto width) {
+          pack_panel<T, width()>(go, s.plane_out, /*along_p=*/true, row,
+                                 int(std::min<int64_t>(width(), s.cog - row)), p0, depth,
+                                 a + row * depth);
+        });
+      }
+      for (int64_t col = 0; col < s.k; col += Tl::nr) {
+        if (s.k - col > Tl::lanes)
+          weight_tiles<T, 2>(a, rows, gw, s, depth, col);
+        else
+          weight_tiles<T, 1>(a, rows, gw, s, depth, col);
+      }
+    }
+  }
+}
+
+// im2col of pixels [p_begin, p_end): cols (groups x K x (p_end - p_begin)), row
+// (group, k) holding column matrix row k of that group at those pixels.
+template <typename T>
+void gather_columns(const T* x, const Conv2dGeometry& g, int64_t p_begin, int64_t p_end,
+                    T* cols) {
+  using Tl = Tiles<T>;
+  const GroupSizes<T> s(g);
+  const int64_t pixels = p_end - p_begin;
+  PixelRun runs[Tl::nr];
+  for (int64_t p0 = p_begin; p0 < p_end; p0 += Tl::nr) {
+    const int64_t count = std::min<int64_t>(Tl::nr, p_end - p0);
+    const int n_runs = pixel_runs(g, p0, count, runs);
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      move_panel<false, T>(x + grp * s.cg * s.plane_in, g, 0, s.k, runs, n_runs, count,
+                           cols + grp * s.k * pixels + (p0 - p_begin), count, pixels);
+    }
+  }
+}
+
 template <typename T>
 const ImplicitConvKernels<T>& kernels() {
   static const ImplicitConvKernels<T> table{
       packed_forward_size<T>,        pack_forward<T>,        forward_pixels<T>,
-      packed_backward_input_size<T>, pack_backward_input<T>, backward_input_pixels<T>};
+      packed_backward_input_size<T>, pack_backward_input<T>, backward_input_pixels<T>,
+      backward_weight_scratch_size<T>, backward_weight_pixels<T>, gather_columns<T>};
   return table;
 }
 

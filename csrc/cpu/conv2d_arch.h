@@ -27,6 +27,18 @@ struct ImplicitConvKernels {
   // overlapping input pixels, so one image is never split between threads.
   void (*backward_input_pixels)(const T* grad_out_image, const T* packed, T* grad_in_image,
                                 const Conv2dGeometry& g, int64_t p_begin, int64_t p_end);
+  // Elements of scratch backward_weight_pixels needs.
+  int64_t (*backward_weight_scratch_size)(const Conv2dGeometry& g);
+  // grad_weight_taps += the gradient through those output pixels of grad_out_image for
+  // input x_image, laid out (C_out, taps, C_in / groups): tap-major, not weight's
+  // (C_out, C_in / groups, taps), which the caller restores once at the end.
+  void (*backward_weight_pixels)(const T* grad_out_image, const T* x_image,
+                                 T* grad_weight_taps, const Conv2dGeometry& g,
+                                 int64_t p_begin, int64_t p_end, T* scratch);
+  // im2col of output pixels [p_begin, p_end) of x_image: cols (groups, K, p_end -
+  // p_begin), K = C_in / groups kH kW rows per group as in conv2d.cpp.
+  void (*gather_columns)(const T* x_image, const Conv2dGeometry& g, int64_t p_begin,
+                         int64_t p_end, T* cols);
 };
 
 }  // namespace axonic::cpu
