@@ -1,7 +1,7 @@
 // 2-D convolution; contract in conv2d.h.
 //
-// Algorithm: im2col + the packed GEMM of gemm.h. For one image, the column matrix
-// has C_in kH kW rows (channel-major, then kernel row, then kernel column) and one
+// The mathematics is an im2col GEMM. For one image, the column matrix has
+// C_in kH kW rows (channel-major, then kernel row, then kernel column) and one
 // column per output pixel: column (oh, ow), row (c, i, j) holds
 // x[c, oh stride_h - pad_h + i dilation_h, ow stride_w - pad_w + j dilation_w], or 0
 // where that falls in the padding. Group g owns the K = (C_in / groups) kH kW rows of
@@ -9,18 +9,19 @@
 //   forward          out_g (C_out/groups x P)  = weight_g (C_out/groups x K) @ cols_g
 //   backward input   cols_g                    = weight_g^T @ grad_out_g, then col2im
 //                    scatter-adds every column entry back to the input pixel it copied
-//   backward weight  grad_weight_g            += grad_out_g @ cols_g^T  (beta = 1)
-// Memory stays bounded: columns are built for a tile of whole images when one image's
-// columns fit kColumnBudgetBytes (several images per tile when they are small), else
-// for a band of output rows of one image; out / grad_out rows of a band are contiguous
-// runs of the output plane, so the GEMM writes them in place through ldc = Ho Wo.
+//   backward weight  grad_weight_g            += grad_out_g @ cols_g^T
+// The column matrix is never built whole. conv2d_arch.cpp's implicit-GEMM kernels
+// gather (or scatter) it a panel of pixels at a time in L1, straight in the GEMM
+// micro-kernel's operand layout; this file shares the work between threads:
+//   forward, backward weight: (image, block of kPixelBlock pixels) items in contiguous
+//     runs per thread (whole images when the batch divides evenly, pixel ranges of an
+//     image when there are fewer images than threads); backward weight sums into a
+//     buffer per thread, added up at the end.
+//   backward input: whole images per thread (the scatter of one image's pixel ranges
+//     would overlap); with fewer images than threads, im2col-tile GEMMs with threads
+//     inside the GEMM and col2im, columns in a buffer of kColumnBudgetBytes.
 // A 1x1, stride-1, unpadded convolution needs no im2col: the input plane already is
 // the column matrix (P = H W), so the GEMMs read x / write grad_in directly.
-//
-// im2col and col2im run in parallel over (image, channel) pairs of a tile: each pair
-// owns its rows of the column matrix and its input plane, so col2im's scatter-add
-// needs no atomics. The GEMM parallelizes internally, outside those loops, so no
-// parallel region is nested. Small tiles stay on the calling thread.
 #include "cpu/conv2d.h"
 
 #include <omp.h>
@@ -40,13 +41,12 @@ namespace axonic::cpu {
 
 namespace {
 
-// Column tile sizes: the whole tile shared by all threads, or one worker's tile in
-// the image-parallel split, small enough to stay in its core's L2 next to the GEMM's
-// packed copy of it.
+// The column tile of backward input on a few large images.
 constexpr int64_t kColumnBudgetBytes = int64_t{4} << 20;
 constexpr int64_t kParallelElements = int64_t{1} << 15;
 constexpr double kParallelFlops = 2.0 * 128 * 128 * 64;  // as the GEMM's fork threshold
-// Forward's unit of work: whole pixel panels of every ISA's implicit-GEMM kernel.
+// The unit of work of forward and backward weight: whole pixel panels of every ISA's
+// implicit-GEMM kernel.
 constexpr int64_t kPixelBlock = 32;
 // Backward weight: column-matrix rows shorter than this take im2col + the GEMM, built
 // this many pixels at a time.
@@ -54,7 +54,6 @@ constexpr int64_t kShortColumns = 64;
 constexpr int64_t kShortColumnPixels = 1024;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 
 bool is_pointwise(const Conv2dGeometry& g) {
   return g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&

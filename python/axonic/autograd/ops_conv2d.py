@@ -1,4 +1,4 @@
-"""2-D convolution on the backend's kernels (im2col + GEMM on the CPU backend).
+"""2-D convolution on the backend's kernels (implicit GEMM on the CPU backend).
 
 x is (N, C_in, H, W) or unbatched (C_in, H, W) (viewed as N = 1); weight is
 (C_out, C_in / groups, kH, kW); bias (C_out,) or None. stride, padding and dilation
