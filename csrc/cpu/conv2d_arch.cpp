@@ -95,6 +95,23 @@ int pixel_runs(const Conv2dGeometry& g, int64_t p0, int64_t count, PixelRun* run
   return n;
 }
 
+// Calls f(std::integral_constant<int, NV>, p0, count, runs, n_runs) for each panel of
+// at most NR pixels [p0, p0 + count) of [p_begin, p_end), split into output-row runs:
+// NV = 2 vectors of columns, or 1 for a last panel that fits in one.
+template <typename T, typename F>
+void for_each_pixel_panel(const Conv2dGeometry& g, int64_t p_begin, int64_t p_end, F&& f) {
+  using Tl = Tiles<T>;
+  PixelRun runs[Tl::nr];
+  for (int64_t p0 = p_begin; p0 < p_end; p0 += Tl::nr) {
+    const int64_t count = std::min<int64_t>(Tl::nr, p_end - p0);
+    const int n_runs = pixel_runs(g, p0, count, runs);
+    if (count > Tl::lanes)
+      f(std::integral_constant<int, 2>{}, p0, count, runs, n_runs);
+    else
+      f(std::integral_constant<int, 1>{}, p0, count, runs, n_runs);
+  }
+}
+
 // The pieces of one kernel tap's row of columns that read the input: panel columns
 // [slot, slot + len) take input pixels src, src + stride_w, ... of a channel plane
 // (src is an index into the plane); len <= NR, so at most two vectors, whose lane
@@ -276,18 +293,12 @@ void forward_panel(const T* x, const T* packed, T* out, const Conv2dGeometry& g,
 template <typename T>
 void forward_pixels(const T* x, const T* packed, T* out, const Conv2dGeometry& g,
                     int64_t p_begin, int64_t p_end) {
-  using Tl = Tiles<T>;
   const GroupSizes<T> s(g);
-  alignas(64) T panel[Tl::panel_rows * Tl::nr];
-  PixelRun runs[Tl::nr];
-  for (int64_t p0 = p_begin; p0 < p_end; p0 += Tl::nr) {
-    const int64_t count = std::min<int64_t>(Tl::nr, p_end - p0);
-    const int n_runs = pixel_runs(g, p0, count, runs);
-    if (count > Tl::lanes)
-      forward_panel<T, 2>(x, packed, out, g, s, p0, count, runs, n_runs, panel);
-    else
-      forward_panel<T, 1>(x, packed, out, g, s, p0, count, runs, n_runs, panel);
-  }
+  alignas(64) T panel[Tiles<T>::panel_rows * Tiles<T>::nr];
+  for_each_pixel_panel<T>(g, p_begin, p_end, [&](auto nv, int64_t p0, int64_t count,
+                                                 const PixelRun* runs, int n_runs) {
+    forward_panel<T, nv()>(x, packed, out, g, s, p0, count, runs, n_runs, panel);
+  });
 }
 
 // Backward-input packing, per group: the A panels of Wᵀ (K rows, padded_rows of them,
@@ -344,18 +355,13 @@ void backward_input_panel(const T* grad_out, const T* packed, T* grad_in,
 template <typename T>
 void backward_input_pixels(const T* grad_out, const T* packed, T* grad_in,
                            const Conv2dGeometry& g, int64_t p_begin, int64_t p_end) {
-  using Tl = Tiles<T>;
   const GroupSizes<T> s(g);
-  alignas(64) T cols[Tl::panel_rows * Tl::nr];
-  PixelRun runs[Tl::nr];
-  for (int64_t p0 = p_begin; p0 < p_end; p0 += Tl::nr) {
-    const int64_t count = std::min<int64_t>(Tl::nr, p_end - p0);
-    const int n_runs = pixel_runs(g, p0, count, runs);
-    if (count > Tl::lanes)
-      backward_input_panel<T, 2>(grad_out, packed, grad_in, g, s, p0, count, runs, n_runs, cols);
-    else
-      backward_input_panel<T, 1>(grad_out, packed, grad_in, g, s, p0, count, runs, n_runs, cols);
-  }
+  alignas(64) T cols[Tiles<T>::panel_rows * Tiles<T>::nr];
+  for_each_pixel_panel<T>(g, p_begin, p_end, [&](auto nv, int64_t p0, int64_t count,
+                                                 const PixelRun* runs, int n_runs) {
+    backward_input_panel<T, nv()>(grad_out, packed, grad_in, g, s, p0, count, runs, n_runs,
+                                  cols);
+  });
 }
 
 // Backward weight, per group: grad_weight (C_out/groups x K) += grad_out (C_out/groups x
@@ -492,18 +498,15 @@ void backward_weight_pixels(const T* grad_out, const T* x, T* grad_weight,
 template <typename T>
 void gather_columns(const T* x, const Conv2dGeometry& g, int64_t p_begin, int64_t p_end,
                     T* cols) {
-  using Tl = Tiles<T>;
   const GroupSizes<T> s(g);
   const int64_t pixels = p_end - p_begin;
-  PixelRun runs[Tl::nr];
-  for (int64_t p0 = p_begin; p0 < p_end; p0 += Tl::nr) {
-    const int64_t count = std::min<int64_t>(Tl::nr, p_end - p0);
-    const int n_runs = pixel_runs(g, p0, count, runs);
+  for_each_pixel_panel<T>(g, p_begin, p_end, [&](auto, int64_t p0, int64_t count,
+                                                 const PixelRun* runs, int n_runs) {
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       move_panel<false, T>(x + grp * s.cg * s.plane_in, g, 0, s.k, runs, n_runs, count,
                            cols + grp * s.k * pixels + (p0 - p_begin), count, pixels);
     }
-  }
+  });
 }
 
 template <typename T>
