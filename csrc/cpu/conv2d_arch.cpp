@@ -178,9 +178,10 @@ inline void move_segment(std::conditional_t<kScatter, T*, const T*> plane,
 }
 
 // Rows [k0, k1) of one group's column matrix at the pixels of `runs` (count of them),
-// in a panel of `width` columns, rows `stride` apart. Row k = (c, i, j) and pixel (oh, ow) pair
-// with input pixel (oh stride_h - pad_h + i dilation_h, ow stride_w - pad_w + j
-// dilation_w) of channel c of `image` (the group's first channel), or with the padding.
+// in a panel of `width` columns, rows `stride` apart. Row k = (c, i, j) and pixel
+// (oh, ow) pair with input pixel (oh stride_h - pad_h + i dilation_h, ow stride_w -
+// pad_w + j dilation_w) of channel c of `image` (the group's first channel), or with
+// the padding.
 //   gather (kScatter false): panel[k - k0][q] = that input value, 0 in the padding and
 //                            in columns count <= q < width;
 //   scatter (kScatter true): that input value += panel[k - k0][q].
