@@ -1,4 +1,5 @@
-"""Shared test helpers: the ``device`` fixture, ``assert_close`` and ``gradcheck``.
+"""Shared test helpers: the ``device`` fixture, ``assert_close``, ``gradcheck`` and
+``run_python``.
 
 Test files import the helpers with ``from conftest import assert_close, gradcheck``
 (pytest puts this directory on sys.path). Nothing here is copied elsewhere.
@@ -6,6 +7,9 @@ Test files import the helpers with ``from conftest import assert_close, gradchec
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from typing import Callable
 
 import numpy as np
@@ -13,6 +17,14 @@ import pytest
 
 import axonic
 from axonic import _cpu
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
+    """``python -c code`` in a fresh interpreter with extra environment variables (for
+    settings read at import)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, **env})
+
 
 # Sizes that straddle vector widths and tile edges.
 AWKWARD_SIZES = (1, 7, 33, 127, 257)

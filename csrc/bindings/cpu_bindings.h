@@ -13,6 +13,7 @@ void register_softmax(py::module_& m);
 void register_peak(py::module_& m);
 void register_optimizers(py::module_& m);
 void register_memory(py::module_& m);
+void register_array_allocator(py::module_& m);
 void register_batch_norm(py::module_& m);
 void register_dropout(py::module_& m);
 void register_pooling(py::module_& m);

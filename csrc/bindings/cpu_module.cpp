@@ -3,32 +3,23 @@
 // the kernel. Bad input raises TypeError/ValueError; nothing aborts.
 #include <omp.h>
 
-#include <cerrno>
-#include <cstdlib>
-
 #include "bindings/cpu_bindings.h"
 #include "common/checks.h"
 #include "common/cpu_features.h"
+#include "common/environment.h"
 #include "cpu/gemm.h"
 
 namespace axonic::bind {
 
 namespace {
 
-// AXONIC_NUM_THREADS=n (a positive integer) sets the kernels' threads at import and
-// wins over OMP_NUM_THREADS, which the OpenMP runtime has already read. Unset or
-// empty leaves OpenMP's choice. Anything else fails the import (pybind11 turns the
-// exception into ImportError) rather than silently running on the wrong count.
+// AXONIC_NUM_THREADS=n sets the kernels' threads at import and wins over
+// OMP_NUM_THREADS, which the OpenMP runtime has already read. Unset or empty leaves
+// OpenMP's choice; anything but a positive integer fails the import (pybind11 turns
+// the exception into ImportError) rather than silently running on the wrong count.
 void apply_num_threads_variable() {
-  const char* text = std::getenv("AXONIC_NUM_THREADS");
-  if (text == nullptr || *text == '\0') return;
-  char* end = nullptr;
-  errno = 0;
-  const long n = std::strtol(text, &end, 10);
-  AXONIC_CHECK(errno == 0 && *end == '\0' && n >= 1 && n <= 65536,
-               "AXONIC_NUM_THREADS must be a positive integer (the number of threads), got '",
-               text, "'");
-  omp_set_num_threads(static_cast<int>(n));
+  if (auto n = integer_variable("AXONIC_NUM_THREADS", 1, 65536, "the number of threads"))
+    omp_set_num_threads(static_cast<int>(*n));
 }
 
 }  // namespace
@@ -71,6 +62,7 @@ PYBIND11_MODULE(_cpu, m) {
   axonic::bind::register_peak(m);
   axonic::bind::register_optimizers(m);
   axonic::bind::register_memory(m);
+  axonic::bind::register_array_allocator(m);
   axonic::bind::register_batch_norm(m);
   axonic::bind::register_dropout(m);
   axonic::bind::register_pooling(m);

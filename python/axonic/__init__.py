@@ -3,7 +3,7 @@ PyTorch-like API (Tensor with autograd, nn modules, optimizers)."""
 
 import numpy as _np
 
-from . import backends, cuda, data, metrics, models, nn, optim, train, tune
+from . import backends, cuda, data, memory, metrics, models, nn, optim, train, tune
 from ._cpu import __version__ as _cpu_version
 from .creation import (
     arange,
@@ -33,6 +33,6 @@ __all__ = [
     "Tensor", "tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "randn",
     "rand", "from_numpy", "matmul", "cat", "concatenate", "stack", "where", "clip", "no_grad",
     "enable_grad", "is_grad_enabled", "manual_seed", "info", "build_info", "get_num_threads",
-    "set_num_threads", "backends", "cuda", "data", "metrics", "models", "nn", "optim", "train",
-    "tune", "float32", "float64", "int64", "bool_",
+    "set_num_threads", "backends", "cuda", "data", "memory", "metrics", "models", "nn", "optim",
+    "train", "tune", "float32", "float64", "int64", "bool_",
 ]

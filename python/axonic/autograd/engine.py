@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..grad_mode import no_grad
+from ..memory import cached_arrays
 
 
 def _topological_order(root) -> list:
@@ -30,7 +31,7 @@ def run_backward(root, grad) -> None:
     from ..tensor import Tensor
 
     grads = {id(root): grad}
-    with no_grad():
+    with no_grad(), cached_arrays():
         for tensor in reversed(_topological_order(root)):
             g = grads.pop(id(tensor), None)
             if g is None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..backends import get_backend
 from ..grad_mode import is_grad_enabled
+from ..memory import cached_arrays
 
 
 class Context:
@@ -64,7 +65,8 @@ class Function:
         record = is_grad_enabled() and any(t.requires_grad for t in tensors)
         ctx = Context(get_backend(device), tuple(t.requires_grad for t in tensors))
         # asarray: NumPy reductions return scalars, a Tensor always holds an array
-        out = Tensor._wrap(ctx.xp.asarray(cls.forward(ctx, *raw)))
+        with cached_arrays():
+            out = Tensor._wrap(ctx.xp.asarray(cls.forward(ctx, *raw)))
         if record:
             out.requires_grad = True
             out._node = Node(cls, ctx, tensors)
