@@ -15,6 +15,9 @@
 // repacking of its output and the per-image packing of W are all gone.
 // Edge tiles use narrower kernels: the last A panel is 4 or 8 rows when that covers the
 // channels left, and a last pixel panel of at most one vector is one vector wide.
+// A stride-1 "same" convolution (input rows as long as output rows) takes a shortcut in
+// the gather and scatter: each tap's row of a panel is one shifted, masked run of the
+// input plane (move_shifted_panel).
 
 #include <algorithm>
 #include <type_traits>
@@ -177,6 +180,66 @@ inline void move_segment(std::conditional_t<kScatter, T*, const T*> plane,
   if (seg.len > L) move(L, seg.second);
 }
 
+// Whether tap (i, j) reads input pixel (output pixel index + a fixed shift) for every
+// pixel: stride_w 1 and stride_h in_w == out_w, as in a stride-1 "same" convolution
+// (input and output rows equally long). A tap's row of a pixel panel is then one run
+// of the input plane with the lanes that fall in the padding masked off: one
+// unconditional masked vector per NR/NV columns, instead of a copy per output row.
+inline bool taps_are_shifts(const Conv2dGeometry& g) {
+  return g.stride_w == 1 && g.stride_h * g.in_w == g.out_w;
+}
+
+// Bit q set where panel column q of tap (i, j) reads inside the input (q < count).
+inline uint64_t tap_lanes(const Conv2dGeometry& g, int64_t i, int64_t j, const PixelRun* runs,
+                          int n_runs) {
+  int64_t lo, hi;
+  valid_columns(g, j * g.dilation_w - g.pad_w, lo, hi);
+  uint64_t bits = 0;
+  for (int r = 0; r < n_runs; ++r) {
+    const PixelRun& run = runs[r];
+    const int64_t ih = run.oh * g.stride_h - g.pad_h + i * g.dilation_h;
+    const int64_t a = std::max(lo, run.ow0), b = std::min(hi, run.ow0 + run.len);
+    if (ih >= 0 && ih < g.in_h && a < b)
+      bits |= ((uint64_t{1} << (b - a)) - 1) << (run.q0 + a - run.ow0);
+  }
+  return bits;
+}
+
+// move_panel (below) for taps_are_shifts geometry and a panel of NV full vectors per
+// row. Needs masks of any lanes (VectorOps::bit_masks). A masked-off lane may point
+// outside the plane; masked loads and stores never touch it.
+template <bool kScatter, int NV, typename T>
+void move_shifted_panel(std::conditional_t<kScatter, T*, const T*> image,
+                        const Conv2dGeometry& g, int64_t k0, int64_t k1, const PixelRun* runs,
+                        int n_runs, std::conditional_t<kScatter, const T*, T*> panel) {
+  using Ops = VectorOps<T>;
+  constexpr int L = Ops::lanes, width = NV * L;
+  const int64_t taps = g.kernel_h * g.kernel_w, plane = g.in_h * g.in_w;
+  const int64_t p0 = runs[0].oh * g.out_w + runs[0].ow0;
+  for (int64_t t = 0; t < taps; ++t) {
+    const int64_t k_first = k0 + ((t - k0 % taps) + taps) % taps;  // rows c * taps + t
+    if (k_first >= k1) continue;
+    const int64_t i = t / g.kernel_w, j = t % g.kernel_w;
+    const uint64_t bits = tap_lanes(g, i, j, runs, n_runs);
+    if (kScatter && bits == 0) continue;
+    typename Ops::Mask mask[NV];
+    for (int v = 0; v < NV; ++v) mask[v] = Ops::from_bits(bits >> (v * L));
+    const int64_t shift = (i * g.dilation_h - g.pad_h) * g.in_w + j * g.dilation_w - g.pad_w;
+    auto src = image + (k_first / taps) * plane + p0 + shift;
+    auto row = panel + (k_first - k0) * width;
+    for (int64_t k = k_first; k < k1; k += taps, src += plane, row += taps * width) {
+      for (int v = 0; v < NV; ++v) {
+        if constexpr (kScatter) {
+          Ops::store(src + v * L, Ops::load(src + v * L, mask[v]) + Ops::load(row + v * L),
+                     mask[v]);
+        } else {
+          Ops::store(row + v * L, Ops::load(src + v * L, mask[v]));
+        }
+      }
+    }
+  }
+}
+
 // Rows [k0, k1) of one group's column matrix at the pixels of `runs` (count of them),
 // in a panel of `width` columns, rows `stride` apart. Row k = (c, i, j) and pixel
 // (oh, ow) pair with input pixel (oh stride_h - pad_h + i dilation_h, ow stride_w -
@@ -191,6 +254,14 @@ void move_panel(std::conditional_t<kScatter, T*, const T*> image, const Conv2dGe
                 int64_t k0, int64_t k1, const PixelRun* runs, int n_runs, int64_t count,
                 std::conditional_t<kScatter, const T*, T*> panel, int64_t width,
                 int64_t stride) {
+  if constexpr (VectorOps<T>::bit_masks) {
+    constexpr int L = VectorOps<T>::lanes;
+    if (width == stride && (width == L || width == 2 * L) && taps_are_shifts(g)) {
+      if (width == L)
+        return move_shifted_panel<kScatter, 1, T>(image, g, k0, k1, runs, n_runs, panel);
+      return move_shifted_panel<kScatter, 2, T>(image, g, k0, k1, runs, n_runs, panel);
+    }
+  }
   const int64_t taps = g.kernel_h * g.kernel_w, plane = g.in_h * g.in_w;
   Segment<T> segments[Tiles<T>::nr];
   for (int64_t t = 0; t < taps; ++t) {

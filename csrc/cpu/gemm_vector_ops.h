@@ -1,5 +1,6 @@
 // The handful of vector operations the GEMM micro-kernels need, per ISA:
-// load/store (full, or the first n lanes through a mask), broadcast and FMA.
+// load/store (full, or the lanes of a mask: the first n, or any set where bit_masks),
+// broadcast and FMA.
 //
 // AVX-512 and AVX2 use intrinsics: the micro-kernel's speed depends on the exact
 // instructions (a broadcast straight from memory, one FMA per accumulator, masked
@@ -31,6 +32,9 @@ struct VectorOps<float> {
   static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
   // Lanes [0, n) for 0 <= n <= lanes.
   static Mask first(int n) { return static_cast<Mask>((1u << n) - 1u); }
+  static constexpr bool bit_masks = true;
+  // Lane l is active where bit l of `bits` is set.
+  static Mask from_bits(uint64_t bits) { return static_cast<Mask>(bits); }
   static V load(const float* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
   static void store(float* p, V v, Mask m) { _mm512_mask_storeu_ps(p, m, v); }
 };
@@ -47,6 +51,8 @@ struct VectorOps<double> {
   static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
   static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
   static Mask first(int n) { return static_cast<Mask>((1u << n) - 1u); }
+  static constexpr bool bit_masks = true;
+  static Mask from_bits(uint64_t bits) { return static_cast<Mask>(bits); }
   static V load(const double* p, Mask m) { return _mm512_maskz_loadu_pd(m, p); }
   static void store(double* p, V v, Mask m) { _mm512_mask_storeu_pd(p, m, v); }
 };
@@ -73,6 +79,11 @@ struct VectorOps<float> {
   static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
   static Mask first(int n) { return first_lanes_mask(n, lanes); }
+  static constexpr bool bit_masks = true;
+  static Mask from_bits(uint64_t bits) {
+    const __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(int(bits & 0xff)), bit), bit);
+  }
   static V load(const float* p, Mask m) { return _mm256_maskload_ps(p, m); }
   static void store(float* p, V v, Mask m) { _mm256_maskstore_ps(p, m, v); }
 };
@@ -89,6 +100,12 @@ struct VectorOps<double> {
   static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
   static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
   static Mask first(int n) { return first_lanes_mask(n, lanes); }
+  static constexpr bool bit_masks = true;
+  static Mask from_bits(uint64_t bits) {
+    const __m256i bit = _mm256_setr_epi64x(1, 2, 4, 8);
+    return _mm256_cmpeq_epi64(_mm256_and_si256(_mm256_set1_epi64x(int64_t(bits & 0xf)), bit),
+                              bit);
+  }
   static V load(const double* p, Mask m) { return _mm256_maskload_pd(p, m); }
   static void store(double* p, V v, Mask m) { _mm256_maskstore_pd(p, m, v); }
 };
@@ -107,6 +124,7 @@ struct VectorOps {
   static V fma(V a, V b, V c) { return a * b + c; }
   static V mul(V a, V b) { return a * b; }
   static Mask first(int n) { return n; }
+  static constexpr bool bit_masks = false;  // a mask is a count of leading lanes only
   static V load(const T* p, Mask n) { return load_partial(p, n, T(0)); }
   static void store(T* p, V v, Mask n) { store_partial(p, v, n); }
 };
