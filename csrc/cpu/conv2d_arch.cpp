@@ -442,8 +442,8 @@ void backward_input_pixels(const T* grad_out, const T* packed, T* grad_in,
 // channels-last copy of the image, where a row (pixel) is the C_in/groups channels of
 // every tap, each tap one contiguous copy. Columns then come tap-major,
 // K' = (tap, channel), and grad_weight is accumulated in that order (the caller
-// permutes it back once). B = colsᵀ is read in place by the micro-kernel; A = the
-// grad_out rows, packed (transposed) once per pixel block.
+// permutes it back once). B = colsᵀ and A = the grad_out rows are read in place by the
+// micro-kernel (only a partial last panel of A is packed, once per pixel block).
 
 // Pixels per block: colsᵀ (block x K) within 256 KiB of L2.
 template <typename T>
@@ -456,7 +456,7 @@ template <typename T>
 int64_t backward_weight_scratch_size(const Conv2dGeometry& g) {
   const GroupSizes<T> s(g);
   const int64_t block = weight_pixel_block<T>(g);
-  return s.cg * s.plane_in + block * s.k + padded_rows<T>(s.cog) * block + 64 / sizeof(T);
+  return s.cg * s.plane_in + block * s.k + Tiles<T>::mr * block + 64 / sizeof(T);
 }
 
 // dst[0:n] = src[0:n] through masked vectors: the channel runs of im2row are often a
@@ -515,17 +515,26 @@ void to_channels_last(const T* chw, int64_t channels, int64_t plane, T* hwc) {
     for (int64_t c = 0; c < channels; ++c) hwc[p * channels + c] = chw[c * plane + p];
 }
 
+// grad_weight[:, col : col + NV lanes] += A @ rows[:, col : ...] over `depth` pixels. A's
+// panels are read in place from grad_out (`go`, at the block's first pixel; row r at
+// go + r P) where all their rows exist, and the last panel, when it is partial, from
+// `tail` (packed, zero rows past the channels).
 template <typename T, int NV>
-void weight_tiles(const T* a, const T* rows, T* grad_weight, const GroupSizes<T>& s,
-                  int64_t depth, int64_t col) {
+void weight_tiles(const T* go, const T* tail, const T* rows, T* grad_weight,
+                  const GroupSizes<T>& s, int64_t depth, int64_t col) {
   for (int64_t row = 0; row < s.cog; row += Tiles<T>::mr) {
     const TileOutput<T> tile{grad_weight + row * s.k + col, s.k,
                              int(std::min<int64_t>(Tiles<T>::mr, s.cog - row)),
                              int(std::min<int64_t>(NV * Tiles<T>::lanes, s.k - col)), T(1),
                              T(1)};
     with_width<T>(panel_width<T>(row, s.cog), [&](auto width) {
-      micro_kernel<T, width(), NV, Operand::packed, Operand::direct>(
-          depth, a + row * depth, 0, 0, rows + col, s.k, tile);
+      if (row + width() <= s.cog) {
+        micro_kernel<T, width(), NV, Operand::direct, Operand::direct>(
+            depth, go + row * s.plane_out, s.plane_out, 1, rows + col, s.k, tile);
+      } else {
+        micro_kernel<T, width(), NV, Operand::packed, Operand::direct>(depth, tail, 0, 0,
+                                                                      rows + col, s.k, tile);
+      }
     });
   }
 }
@@ -537,9 +546,10 @@ void backward_weight_pixels(const T* grad_out, const T* x, T* grad_weight,
   using Tl = Tiles<T>;
   const GroupSizes<T> s(g);
   const int64_t block = weight_pixel_block<T>(g);
+  const int64_t last = (s.cog - 1) / Tl::mr * Tl::mr;  // the last A panel's first row
   T* hwc = scratch;
   T* rows = hwc + s.cg * s.plane_in;
-  T* a = rows + block * s.k;
+  T* tail = rows + block * s.k;
   for (int64_t grp = 0; grp < g.groups; ++grp) {
     const T* image = x + grp * s.cg * s.plane_in;
     to_channels_last(image, s.cg, s.plane_in, hwc);
@@ -548,18 +558,16 @@ void backward_weight_pixels(const T* grad_out, const T* x, T* grad_weight,
     for (int64_t p0 = p_begin; p0 < p_end; p0 += block) {
       const int64_t depth = std::min(block, p_end - p0);
       im2row(hwc, g, s, p0, depth, rows);
-      for (int64_t row = 0; row < s.cog; row += Tl::mr) {
-        with_width<T>(panel_width<T>(row, s.cog), [&](auto width) {
-          pack_panel<T, width()>(go, s.plane_out, /*along_p=*/true, row,
-                                 int(std::min<int64_t>(width(), s.cog - row)), p0, depth,
-                                 a + row * depth);
-        });
-      }
+      with_width<T>(panel_width<T>(last, s.cog), [&](auto width) {
+        if (last + width() > s.cog)
+          pack_panel<T, width()>(go, s.plane_out, /*along_p=*/true, last, int(s.cog - last),
+                                 p0, depth, tail);
+      });
       for (int64_t col = 0; col < s.k; col += Tl::nr) {
         if (s.k - col > Tl::lanes)
-          weight_tiles<T, 2>(a, rows, gw, s, depth, col);
+          weight_tiles<T, 2>(go + p0, tail, rows, gw, s, depth, col);
         else
-          weight_tiles<T, 1>(a, rows, gw, s, depth, col);
+          weight_tiles<T, 1>(go + p0, tail, rows, gw, s, depth, col);
       }
     }
   }
