@@ -32,6 +32,9 @@ CASES = [
     ((1, 1, 3, 3), (2, 2), (2, 2), (0, 0), (1, 1), True),         # last window half outside
     ((2, 1, 33, 31), (3, 3), (2, 2), (1, 1), (1, 1), False),
     ((2, 16, 33, 31), (3, 3), (1, 1), (1, 1), (1, 1), False),     # above the parallel threshold
+    ((4, 6, 28, 28), (2, 2), (2, 2), (0, 0), (1, 1), False),      # LeNet, in parallel
+    ((1, 3, 9, 11), (3, 3), (2, 2), (1, 1), (1, 1), True),        # ResNet stem, ceil windows
+    ((2, 2, 9, 1), (3, 3), (1, 1), (1, 1), (1, 1), False),        # one-column images
 ]
 CASE_IDS = [f"{s}-k{k}-s{st}-p{p}-d{d}-{'ceil' if c else 'floor'}" for s, k, st, p, d, c in CASES]
 # Average pooling has no dilation: the same geometries with dilation 1.
@@ -131,6 +134,101 @@ def test_max_pool_backward_accumulates_overlapping_windows():
     out, argmax = max_forward(cpu, x, (2, 2), (1, 1), (0, 0), (1, 1), False)
     grad_in = max_backward(cpu, np.ones_like(out), argmax, x.shape)
     assert grad_in[0, 0, 0, 1] == 2.0 and grad_in.sum() == 4.0
+
+
+# ----- the fixed-window interior kernels (pooling_arch.cpp) and their edges ----------------
+
+# (kernel_size, stride, padding, ceil_mode) of every shape with an interior kernel (2x2 and
+# 3x3 windows, column stride 1 or 2, dilation 1), with padding and ceil_mode windows hanging
+# off the edge, so that most rows also have border outputs on the general path.
+FIXED_WINDOWS = [
+    ((2, 2), (2, 2), (0, 0), False),
+    ((2, 2), (2, 2), (0, 0), True),
+    ((2, 2), (2, 2), (1, 1), False),
+    ((2, 2), (1, 1), (0, 0), False),
+    ((2, 2), (1, 2), (1, 0), True),
+    ((3, 3), (2, 2), (1, 1), False),
+    ((3, 3), (2, 2), (0, 0), True),
+    ((3, 3), (1, 1), (1, 1), False),
+    ((3, 3), (1, 1), (0, 0), True),
+    ((3, 3), (3, 2), (1, 0), True),
+]
+FIXED_IDS = [f"k{k}-s{s}-p{p}-{'ceil' if c else 'floor'}" for k, s, p, c in FIXED_WINDOWS]
+# Input widths giving output rows shorter than a SIMD vector (4, 8 or 16 lanes), exactly
+# one, one more, two and more, and odd widths whose last window is clipped.
+FIXED_WIDTHS = (*range(1, 40), 63, 64, 65, 66, 67)
+
+
+def fixed_window_shapes(window, heights):
+    """(1, 2, height, width) for every height and FIXED_WIDTHS width the window fits."""
+    kernel, stride, padding, ceil_mode = window
+    for height in heights:
+        for width in FIXED_WIDTHS:
+            shape = (1, 2, height, width)
+            try:
+                check_pool2d("test", shape, kernel, stride, padding, (1, 1), ceil_mode)
+            except ValueError:
+                continue
+            yield shape
+
+
+_REFERENCE_RESULTS: dict = {}
+
+
+def reference_result(helper, *args):
+    """helper(reference, *args), computed once: the fixed-window tests run once per SIMD
+    level, against the same reference results."""
+    key = (helper.__name__, *((a.dtype.str, a.shape, a.tobytes())
+                              if isinstance(a, np.ndarray) else a for a in args))
+    if key not in _REFERENCE_RESULTS:
+        _REFERENCE_RESULTS[key] = helper(reference, *args)
+    return _REFERENCE_RESULTS[key]
+
+
+def check_max_pool_against_reference(x, window):
+    """Forward values, exact argmax and backward of the cpu kernels against the reference."""
+    kernel, stride, padding, ceil_mode = window
+    args = (kernel, stride, padding, (1, 1), ceil_mode)
+    out, argmax = max_forward(cpu, x, *args)
+    ref_out, ref_argmax = reference_result(max_forward, x, *args)
+    assert_close(out, ref_out)
+    np.testing.assert_array_equal(argmax, ref_argmax, err_msg=f"input shape {x.shape}")
+    grad_out = np.random.default_rng(1).standard_normal(out.shape).astype(x.dtype)
+    assert_close(max_backward(cpu, grad_out, argmax, x.shape),
+                 reference_result(max_backward, grad_out, ref_argmax, x.shape))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("window", FIXED_WINDOWS, ids=FIXED_IDS)
+def test_fixed_window_max_pool_matches_reference(window, dtype, simd_level):
+    for shape in fixed_window_shapes(window, heights=(1, 2, 5)):
+        check_max_pool_against_reference(random_input(shape, dtype, seed=shape[3]), window)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("window", FIXED_WINDOWS, ids=FIXED_IDS)
+def test_fixed_window_max_pool_nan_inf_and_ties(window, dtype, simd_level):
+    # Few distinct values: many ties, NaNs (the last one wins), all -inf windows.
+    values = np.array([np.nan, -np.inf, np.inf, -1.0, 0.0, 1.0, 1.0, 1.0])
+    rng = np.random.default_rng(4)
+    for shape in fixed_window_shapes(window, heights=(6,)):
+        x = rng.choice(values, size=shape).astype(dtype)
+        x[0, 1, :3] = -np.inf
+        check_max_pool_against_reference(x, window)
+
+
+@pytest.mark.parametrize("count_include_pad", (True, False))
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("window", FIXED_WINDOWS, ids=FIXED_IDS)
+def test_fixed_window_avg_pool_matches_reference(window, dtype, count_include_pad, simd_level):
+    for shape in fixed_window_shapes(window, heights=(1, 5)):
+        x = random_input(shape, dtype, seed=shape[3])
+        args = (*window, count_include_pad)
+        out = avg_forward(cpu, x, *args)
+        assert_close(out, reference_result(avg_forward, x, *args))
+        grad_out = np.random.default_rng(1).standard_normal(out.shape).astype(dtype)
+        assert_close(avg_backward(cpu, grad_out, shape, *args),
+                     reference_result(avg_backward, grad_out, shape, *args))
 
 
 # ----- against PyTorch -----------------------------------------------------------------------

@@ -4,7 +4,7 @@
 // Output planes are out_h x out_w, from pool2d_output_size. The geometry must pass
 // check_pool2d_geometry (the binding calls it); outputs must not overlap inputs.
 // The mathematics is that of python/axonic/backends/reference_pooling.py; the
-// algorithm is described in pooling.cpp.
+// algorithms are described in pooling.cpp (average) and pooling_max.cpp (max).
 #pragma once
 
 #include <cstdint>
