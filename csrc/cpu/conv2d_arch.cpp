@@ -459,34 +459,53 @@ int64_t backward_weight_scratch_size(const Conv2dGeometry& g) {
   return s.cg * s.plane_in + block * s.k + Tiles<T>::mr * block + 64 / sizeof(T);
 }
 
-// dst[0:n] = src[0:n] through masked vectors: the channel runs of im2row are often a
-// few elements, where a call to memmove would cost more than the copy.
+// dst[0:n] = src[0:n]: full vectors, then one masked one. The runs of im2row are a few
+// vectors long, where a call to memmove would cost more than the copy.
 template <typename T>
-inline void copy_channels(const T* __restrict src, T* __restrict dst, int64_t n) {
+inline void copy_run(const T* __restrict src, T* __restrict dst, int64_t n) {
   using Ops = VectorOps<T>;
   constexpr int L = Ops::lanes;
-  for (int64_t c = 0; c < n; c += L) {
-    const auto mask = Ops::first(int(std::min<int64_t>(L, n - c)));
+  int64_t c = 0;
+  for (; c + L <= n; c += L) Ops::store(dst + c, Ops::load(src + c));
+  if (c < n) {
+    const auto mask = Ops::first(int(n - c));
     Ops::store(dst + c, Ops::load(src + c, mask), mask);
   }
 }
 
 // rows[q][t * cg + c] for the pixels [p0, p0 + count): channels-last input `hwc`
-// (H, W, cg) at tap t = (i, j)'s input pixel, or 0 in the padding.
+// (H, W, cg) at tap t = (i, j)'s input pixel, or 0 in the padding. With dilation_w 1
+// the taps of one kernel row that lie inside the input read consecutive input pixels:
+// one run of (taps) x cg values.
 template <typename T>
 void im2row(const T* hwc, const Conv2dGeometry& g, const GroupSizes<T>& s, int64_t p0,
             int64_t count, T* rows) {
+  const int64_t kernel_row = g.kernel_w * s.cg;  // the columns of one kernel row
   int64_t oh = p0 / g.out_w, ow = p0 % g.out_w;
   for (int64_t q = 0; q < count; ++q) {
     T* dst = rows + q * s.k;
-    for (int64_t i = 0; i < g.kernel_h; ++i) {
+    const int64_t iw0 = ow * g.stride_w - g.pad_w;
+    for (int64_t i = 0; i < g.kernel_h; ++i, dst += kernel_row) {
       const int64_t ih = oh * g.stride_h - g.pad_h + i * g.dilation_h;
-      for (int64_t j = 0; j < g.kernel_w; ++j, dst += s.cg) {
-        const int64_t iw = ow * g.stride_w - g.pad_w + j * g.dilation_w;
-        if (ih < 0 || ih >= g.in_h || iw < 0 || iw >= g.in_w) {
-          std::fill(dst, dst + s.cg, T(0));
+      if (ih < 0 || ih >= g.in_h) {
+        std::fill(dst, dst + kernel_row, T(0));
+        continue;
+      }
+      const T* src_row = hwc + ih * g.in_w * s.cg;
+      if (g.dilation_w == 1) {
+        const int64_t j_lo = std::clamp<int64_t>(-iw0, 0, g.kernel_w);
+        const int64_t j_hi = std::clamp<int64_t>(g.in_w - iw0, j_lo, g.kernel_w);
+        std::fill(dst, dst + j_lo * s.cg, T(0));
+        copy_run(src_row + (iw0 + j_lo) * s.cg, dst + j_lo * s.cg, (j_hi - j_lo) * s.cg);
+        std::fill(dst + j_hi * s.cg, dst + kernel_row, T(0));
+        continue;
+      }
+      for (int64_t j = 0; j < g.kernel_w; ++j) {
+        const int64_t iw = iw0 + j * g.dilation_w;
+        if (iw < 0 || iw >= g.in_w) {
+          std::fill(dst + j * s.cg, dst + (j + 1) * s.cg, T(0));
         } else {
-          copy_channels(hwc + (ih * g.in_w + iw) * s.cg, dst, s.cg);
+          copy_run(src_row + iw * s.cg, dst + j * s.cg, s.cg);
         }
       }
     }
