@@ -132,18 +132,17 @@ void fill_zero(T* data, int64_t count, bool parallel) {
   for (int64_t i = 0; i < count; ++i) data[i] = T(0);
 }
 
-// out[n, c, p] += bias[c] for images [n0, n0 + images), pixels p in [p_begin, p_end).
+// out[n, c, p] += bias[c] for every image and pixel (the pointwise path; the implicit
+// GEMM adds the bias as it writes each tile).
 template <typename T>
-void add_bias(const T* bias, T* out, const Conv2dGeometry& g, int64_t n0, int64_t images,
-              int64_t p_begin, int64_t p_end, bool parallel) {
-  const int64_t plane_out = g.out_h * g.out_w, planes = images * g.out_channels;
-#pragma omp parallel for schedule(static) \
-    if (parallel && planes * (p_end - p_begin) >= kParallelElements)
+void add_bias(const T* bias, T* out, const Conv2dGeometry& g) {
+  const int64_t plane_out = g.out_h * g.out_w, planes = g.batch * g.out_channels;
+#pragma omp parallel for schedule(static) if (planes * plane_out >= kParallelElements)
   for (int64_t p = 0; p < planes; ++p) {
     const T b = bias[p % g.out_channels];
-    T* o = out + (n0 * g.out_channels + p) * plane_out;
+    T* o = out + p * plane_out;
 #pragma omp simd
-    for (int64_t i = p_begin; i < p_end; ++i) o[i] += b;
+    for (int64_t i = 0; i < plane_out; ++i) o[i] += b;
   }
 }
 
@@ -246,7 +245,7 @@ void conv2d_forward(const T* x, const T* weight, const T* bias, T* out,
                 out + (n * g.out_channels + grp * cog) * plane_out);
       }
     }
-    if (bias != nullptr) add_bias(bias, out, g, 0, g.batch, 0, plane_out, true);
+    if (bias != nullptr) add_bias(bias, out, g);
     return;
   }
   // Implicit GEMM, shared out as (image, block of kPixelBlock pixels) items: whole
@@ -256,9 +255,8 @@ void conv2d_forward(const T* x, const T* weight, const T* bias, T* out,
   kernels.pack_forward(weight, g, packed.get());
 #pragma omp parallel if (worth_forking(g))
   share_pixel_blocks(g, [&](int64_t n, int64_t p_begin, int64_t p_end) {
-    kernels.forward_pixels(x + n * g.in_channels * plane_in, packed.get(),
+    kernels.forward_pixels(x + n * g.in_channels * plane_in, packed.get(), bias,
                            out + n * g.out_channels * plane_out, g, p_begin, p_end);
-    if (bias != nullptr) add_bias(bias, out, g, n, 1, p_begin, p_end, false);
   });
 }
 

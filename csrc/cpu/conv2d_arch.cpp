@@ -338,7 +338,7 @@ void pack_forward(const T* weight, const Conv2dGeometry& g, T* packed) {
 }
 
 template <typename T, int NV>
-void forward_panel(const T* x, const T* packed, T* out, const Conv2dGeometry& g,
+void forward_panel(const T* x, const T* packed, const T* bias, T* out, const Conv2dGeometry& g,
                    const GroupSizes<T>& s, int64_t p0, int64_t count, const PixelRun* runs,
                    int n_runs, T* panel) {
   constexpr int width = NV * Tiles<T>::lanes;
@@ -350,9 +350,12 @@ void forward_panel(const T* x, const T* packed, T* out, const Conv2dGeometry& g,
                            panel, width, width);
       const T* block = packed + grp * padded * s.k + k0 * padded;
       for (int64_t row = 0; row < s.cog; row += Tiles<T>::mr) {
+        // The first K block writes the tile (with the bias), later ones add to it.
+        const bool first = k0 == 0;
         const TileOutput<T> tile{out + (grp * s.cog + row) * s.plane_out + p0, s.plane_out,
                                  int(std::min<int64_t>(Tiles<T>::mr, s.cog - row)),
-                                 int(count), T(1), k0 == 0 ? T(0) : T(1)};
+                                 int(count), T(1), first ? T(0) : T(1),
+                                 first && bias ? bias + grp * s.cog + row : nullptr};
         with_width<T>(panel_width<T>(row, s.cog), [&](auto rows) {
           micro_kernel<T, rows(), NV, Operand::packed, Operand::packed>(
               kc, block + row * kc, 0, 0, panel, 0, tile);
@@ -363,13 +366,13 @@ void forward_panel(const T* x, const T* packed, T* out, const Conv2dGeometry& g,
 }
 
 template <typename T>
-void forward_pixels(const T* x, const T* packed, T* out, const Conv2dGeometry& g,
-                    int64_t p_begin, int64_t p_end) {
+void forward_pixels(const T* x, const T* packed, const T* bias, T* out,
+                    const Conv2dGeometry& g, int64_t p_begin, int64_t p_end) {
   const GroupSizes<T> s(g);
   alignas(64) T panel[Tiles<T>::panel_rows * Tiles<T>::nr];
   for_each_pixel_panel<T>(g, p_begin, p_end, [&](auto nv, int64_t p0, int64_t count,
                                                  const PixelRun* runs, int n_runs) {
-    forward_panel<T, nv()>(x, packed, out, g, s, p0, count, runs, n_runs, panel);
+    forward_panel<T, nv()>(x, packed, bias, out, g, s, p0, count, runs, n_runs, panel);
   });
 }
 

@@ -17,8 +17,8 @@ struct ImplicitConvKernels {
   int64_t (*packed_forward_size)(const Conv2dGeometry& g);
   void (*pack_forward)(const T* weight, const Conv2dGeometry& g, T* packed);
   // out_image (C_out, Ho, Wo) at those pixels, every channel, = the convolution of
-  // x_image (C_in, H, W); bias is added by the caller.
-  void (*forward_pixels)(const T* x_image, const T* packed, T* out_image,
+  // x_image (C_in, H, W) + bias (C_out,) when bias is not null.
+  void (*forward_pixels)(const T* x_image, const T* packed, const T* bias, T* out_image,
                          const Conv2dGeometry& g, int64_t p_begin, int64_t p_end);
   int64_t (*packed_backward_input_size)(const Conv2dGeometry& g);
   void (*pack_backward_input)(const T* weight, const Conv2dGeometry& g, T* packed);

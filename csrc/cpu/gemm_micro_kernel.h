@@ -1,6 +1,7 @@
 // The GEMM micro-kernel: one MR x (NV vectors) tile of C accumulated in registers.
 //
 //   C[0:rows, 0:cols] = alpha * sum_p A(r, p) * B(p, 0:NR) + beta * C     (NR = NV * lanes)
+//                       (+ row_bias[r] when given: a convolution's bias, fused)
 //
 // Per step p it loads NV vectors of B's row p, broadcasts MR elements of A's
 // column p and issues MR * NV independent FMAs: with MR * NV >= 2 * FMA latency
@@ -40,6 +41,7 @@ struct TileOutput {
   int64_t ldc;
   int rows, cols;  // how much of the MR x NR tile lies inside C
   T alpha, beta;
+  const T* row_bias = nullptr;  // when set, row r of the tile also gets + row_bias[r]
 };
 
 template <typename T, int MR, int NV, Operand kA, Operand kB>
@@ -109,6 +111,7 @@ inline void micro_kernel(int64_t kc, const T* __restrict a, int64_t a_row_step, 
 #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) {
       V x = scale ? Ops::mul(alpha, acc[r][v]) : acc[r][v];
+      if (out.row_bias != nullptr) x = x + Ops::broadcast(out.row_bias[r]);
       if (full) {
         if (accumulate) x = Ops::fma(beta, Ops::load(c_row + v * L), x);
         Ops::store(c_row + v * L, x);
