@@ -116,18 +116,34 @@ def backward_bias(backend, g):
     return grad_b
 
 
+def backward_all(backend, g, x, w, wanted, case):
+    """conv2d_backward with the gradients named in `wanted`, the others None."""
+    grads = {"in": np.full(x.shape, np.nan, g.dtype), "weight": np.full(w.shape, np.nan, g.dtype),
+             "bias": np.full(g.shape[1], np.nan, g.dtype)}
+    grads = {name: (a if name in wanted else None) for name, a in grads.items()}
+    backend.conv2d_backward(g, x, w, grads["in"], grads["weight"], grads["bias"], *params(case))
+    return grads
+
+
 def check_all_kernels(case, dtype):
     x, w, b, g = arrays(case, dtype)
     tol = tolerance(dtype, w.shape)
     for bias in (b, None):
         assert_close(forward(cpu, x, w, bias, case), forward(reference, x, w, bias, case),
                      **tol)
-    assert_close(backward_input(cpu, g, w, x.shape, case),
-                 backward_input(reference, g, w, x.shape, case), **tol)
+    expected = {"in": backward_input(reference, g, w, x.shape, case),
+                "weight": backward_weight(reference, g, x, w.shape, case),
+                "bias": backward_bias(reference, g)}
     tol_w = tolerance(dtype, (1, g.shape[0] * g.shape[2] * g.shape[3]))
-    assert_close(backward_weight(cpu, g, x, w.shape, case),
-                 backward_weight(reference, g, x, w.shape, case), **tol_w)
-    assert_close(backward_bias(cpu, g), backward_bias(reference, g), **tol_w)
+    tols = {"in": tol, "weight": tol_w, "bias": tol_w}
+    assert_close(backward_input(cpu, g, w, x.shape, case), expected["in"], **tol)
+    assert_close(backward_weight(cpu, g, x, w.shape, case), expected["weight"], **tol_w)
+    assert_close(backward_bias(cpu, g), expected["bias"], **tol_w)
+    # All at once (one pass over the images where the split allows) and every subset.
+    for wanted in (("in", "weight", "bias"), ("in", "weight"), ("weight", "bias"), ("in",)):
+        grads = backward_all(cpu, g, x, w, wanted, case)
+        for name in wanted:
+            assert_close(grads[name], expected[name], **tols[name])
 
 
 # ----- kernels against the reference -------------------------------------------------------

@@ -168,6 +168,66 @@ void conv2d_backward_bias_binding(py::handle grad_out_obj, py::handle grad_bias_
   });
 }
 
+// An optional output: None, or a writable array of x's dtype and the expected shape.
+struct OptionalOutput {
+  FloatArray array;
+  bool given = false;
+};
+
+OptionalOutput optional_output(py::handle obj, const char* name, const FloatArray& like,
+                               const std::vector<int64_t>& shape, const char* op) {
+  OptionalOutput out;
+  if (obj.is_none()) return out;
+  out.array = float_array(obj, name, /*writable=*/true);
+  out.given = true;
+  require_same_dtype(like, "x", out.array, name);
+  AXONIC_CHECK(out.array.shape == shape, op, ": ", name, " must have shape ",
+               shape_string(shape), ", got ", out.array.shape_string());
+  return out;
+}
+
+void conv2d_backward_binding(py::handle grad_out_obj, py::handle x_obj, py::handle weight_obj,
+                             py::handle grad_in_obj, py::handle grad_weight_obj,
+                             py::handle grad_bias_obj, const Pair& stride,
+                             const Pair& padding, const Pair& dilation, int64_t groups) {
+  const char* op = "conv2d_backward";
+  FloatArray grad_out = float_array(grad_out_obj, "grad_out");
+  FloatArray x = float_array(x_obj, "x");
+  FloatArray weight = float_array(weight_obj, "weight");
+  require_same_dtype(x, "x", grad_out, "grad_out");
+  require_same_dtype(x, "x", weight, "weight");
+  const cpu::Conv2dGeometry g =
+      conv_geometry(x, weight, grad_out, "grad_out", op, stride, padding, dilation, groups);
+  const OptionalOutput outputs[3] = {
+      optional_output(grad_in_obj, "grad_in", x, x.shape, op),
+      optional_output(grad_weight_obj, "grad_weight", x, weight.shape, op),
+      optional_output(grad_bias_obj, "grad_bias", x, {g.out_channels}, op)};
+  const char* names[3] = {"grad_in", "grad_weight", "grad_bias"};
+  for (int i = 0; i < 3; ++i) {
+    if (!outputs[i].given) continue;
+    require_no_overlap(outputs[i].array, names[i], grad_out, "grad_out");
+    require_no_overlap(outputs[i].array, names[i], x, "x");
+    require_no_overlap(outputs[i].array, names[i], weight, "weight");
+    for (int j = 0; j < i; ++j) {
+      if (outputs[j].given)
+        require_no_overlap(outputs[i].array, names[i], outputs[j].array, names[j]);
+    }
+  }
+
+  dispatch_float(x.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    auto out_ptr = [](const OptionalOutput& o) { return o.given ? o.array.ptr<T>() : nullptr; };
+    const T* pgrad_out = grad_out.ptr<T>();
+    const T* px = x.ptr<T>();
+    const T* pw = weight.ptr<T>();
+    T* pgi = out_ptr(outputs[0]);
+    T* pgw = out_ptr(outputs[1]);
+    T* pgb = out_ptr(outputs[2]);
+    py::gil_scoped_release release;
+    cpu::conv2d_backward<T>(pgrad_out, px, pw, pgi, pgw, pgb, g);
+  });
+}
+
 }  // namespace
 
 void register_conv2d(py::module_& m) {
@@ -185,6 +245,12 @@ void register_conv2d(py::module_& m) {
         py::arg("x"), py::arg("grad_weight"), py::arg("stride"), py::arg("padding"),
         py::arg("dilation"), py::arg("groups"),
         "grad_weight (C_out, C_in / groups, kH, kW) of conv2d_forward, summed over the batch.");
+  m.def("conv2d_backward", &conv2d_backward_binding, py::arg("grad_out"), py::arg("x"),
+        py::arg("weight"), py::arg("grad_in"), py::arg("grad_weight"), py::arg("grad_bias"),
+        py::arg("stride"), py::arg("padding"), py::arg("dilation"), py::arg("groups"),
+        "The gradients of conv2d_forward wanted, in one call: grad_in (N, C_in, H, W),\n"
+        "grad_weight (C_out, C_in / groups, kH, kW), grad_bias (C_out); each an array to\n"
+        "overwrite, or None. Computes them in one pass over the images where it can.");
   m.def("conv2d_backward_bias", &conv2d_backward_bias_binding, py::arg("grad_out"),
         py::arg("grad_bias"),
         "grad_bias (C_out) = grad_out (N, C_out, Ho, Wo) summed over N, Ho and Wo.");

@@ -20,6 +20,9 @@
 //   backward input: whole images per thread (the scatter of one image's pixel ranges
 //     would overlap); with fewer images than threads, im2col-tile GEMMs with threads
 //     inside the GEMM and col2im, columns in a buffer of kColumnBudgetBytes.
+//   conv2d_backward (all gradients): when both backward passes would give whole images
+//     to threads, one pass per image computes grad_in, the weight sums and the bias
+//     sums from that image's grad_out while it is in cache.
 // A 1x1, stride-1, unpadded convolution needs no im2col: the input plane already is
 // the column matrix (P = H W), so the GEMMs read x / write grad_in directly.
 #include "cpu/conv2d.h"
@@ -196,6 +199,106 @@ void share_pixel_blocks(const Conv2dGeometry& g, Body&& body) {
   }
 }
 
+// This thread's column scratch, or nullptr with out_of_memory set: an exception must
+// not leave a parallel region, so the caller throws after it.
+template <typename T>
+T* claim_scratch(int64_t size, bool& out_of_memory) {
+  try {
+    return thread_scratch<T>(ScratchSlot::conv_columns, size);
+  } catch (const std::bad_alloc&) {
+#pragma omp atomic write
+    out_of_memory = true;
+    return nullptr;
+  }
+}
+
+// grad_weight (C_out, C_in / groups, kH, kW) = the sum of `threads` partial sums (each
+// C_out x K), which are tap-major (the implicit GEMM's order) or in weight's order.
+template <typename T>
+void add_weight_sums(const T* sums, int threads, bool tap_major, T* grad_weight,
+                     const Conv2dGeometry& g) {
+  const int64_t cg = g.in_channels / g.groups, taps = g.kernel_h * g.kernel_w;
+  const int64_t k = cg * taps, size = g.out_channels * k;
+#pragma omp parallel for schedule(static) if (threads > 1 && size >= kParallelElements)
+  for (int64_t o = 0; o < g.out_channels; ++o) {
+    for (int64_t c = 0; c < cg; ++c) {
+      for (int64_t t = 0; t < taps; ++t) {
+        const int64_t from = o * k + (tap_major ? t * cg + c : c * taps + t);
+        T total = T(0);
+        for (int w = 0; w < threads; ++w) total += sums[w * size + from];
+        grad_weight[o * k + c * taps + t] = total;
+      }
+    }
+  }
+}
+
+// sums[c] += the plane (`plane` values) of channel c of one image's grad_out.
+template <typename T>
+void add_channel_sums(const T* grad_out_image, int64_t channels, int64_t plane, double* sums) {
+  for (int64_t c = 0; c < channels; ++c) {
+    const T* g = grad_out_image + c * plane;
+    double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t i = 0; i < plane; ++i) sum += static_cast<double>(g[i]);
+    sums[c] += sum;
+  }
+}
+
+// Whether backward input and weight can share one pass over whole images: both take
+// their implicit-GEMM paths, and the images go whole to threads (or to one thread).
+bool fusable_backward(const Conv2dGeometry& g) {
+  const int64_t k = (g.in_channels / g.groups) * g.kernel_h * g.kernel_w;
+  if (is_pointwise(g) || k < kShortColumns) return false;
+  if (!worth_forking(g)) return true;
+  const int threads = image_parallel_threads(g);
+  return threads > 1 && g.batch % threads == 0;
+}
+
+// conv2d_backward on fusable_backward geometry: per image, grad_in, this thread's
+// weight and bias sums, from the image's grad_out while it is in cache.
+template <typename T>
+void backward_fused(const T* grad_out, const T* x, const T* weight, T* grad_in,
+                    T* grad_weight, T* grad_bias, const Conv2dGeometry& g) {
+  const ImplicitConvKernels<T>& kernels = implicit_conv<T>();
+  const int64_t image_in = g.in_channels * g.in_h * g.in_w;
+  const int64_t plane_out = g.out_h * g.out_w, image_out = g.out_channels * plane_out;
+  const int64_t size = g.out_channels * (g.in_channels / g.groups) * g.kernel_h * g.kernel_w;
+  const int threads = worth_forking(g) ? image_parallel_threads(g) : 1;
+  std::unique_ptr<T[]> packed(new T[static_cast<size_t>(kernels.packed_backward_input_size(g))]);
+  kernels.pack_backward_input(weight, g, packed.get());
+  std::unique_ptr<T[]> sums(new T[static_cast<size_t>(threads * size)]());
+  std::unique_ptr<double[]> bias_sums(new double[static_cast<size_t>(threads * g.out_channels)]());
+  const int64_t scratch_size = kernels.backward_weight_scratch_size(g);
+  bool out_of_memory = false;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    T* scratch = claim_scratch<T>(scratch_size, out_of_memory);
+#pragma omp barrier
+    if (!out_of_memory) {
+      const int t = omp_get_thread_num();
+#pragma omp for schedule(static)
+      for (int64_t n = 0; n < g.batch; ++n) {
+        const T* go = grad_out + n * image_out;
+        T* gi = grad_in + n * image_in;
+        std::fill(gi, gi + image_in, T(0));
+        kernels.backward_input_pixels(go, packed.get(), gi, g, 0, plane_out);
+        kernels.backward_weight_pixels(go, x + n * image_in, sums.get() + t * size, g, 0,
+                                       plane_out, scratch);
+        if (grad_bias != nullptr)
+          add_channel_sums(go, g.out_channels, plane_out, bias_sums.get() + t * g.out_channels);
+      }
+    }
+  }
+  if (out_of_memory) throw std::bad_alloc();
+  add_weight_sums(sums.get(), threads, /*tap_major=*/true, grad_weight, g);
+  if (grad_bias == nullptr) return;
+  for (int64_t c = 0; c < g.out_channels; ++c) {
+    double total = 0.0;
+    for (int w = 0; w < threads; ++w) total += bias_sums[w * g.out_channels + c];
+    grad_bias[c] = static_cast<T>(total);
+  }
+}
+
 }  // namespace
 
 int64_t conv2d_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad,
@@ -355,16 +458,10 @@ void conv2d_backward_weight(const T* grad_out, const T* x, T* grad_weight,
   std::unique_ptr<T[]> sums(new T[static_cast<size_t>(threads * size)]());
   const int64_t scratch_size = short_columns ? g.groups * k * kShortColumnPixels
                                              : kernels.backward_weight_scratch_size(g);
-  bool out_of_memory = false;  // exceptions must not leave a parallel region
+  bool out_of_memory = false;
 #pragma omp parallel num_threads(threads) if (parallel)
   {
-    T* scratch = nullptr;
-    try {
-      scratch = thread_scratch<T>(ScratchSlot::conv_columns, scratch_size);
-    } catch (const std::bad_alloc&) {
-#pragma omp atomic write
-      out_of_memory = true;
-    }
+    T* scratch = claim_scratch<T>(scratch_size, out_of_memory);
 #pragma omp barrier
     if (!out_of_memory) {
       T* sum = sums.get() + omp_get_thread_num() * size;
@@ -388,18 +485,7 @@ void conv2d_backward_weight(const T* grad_out, const T* x, T* grad_weight,
     }
   }
   if (out_of_memory) throw std::bad_alloc();
-  const int64_t taps = g.kernel_h * g.kernel_w;
-#pragma omp parallel for schedule(static) if (parallel && size >= kParallelElements)
-  for (int64_t o = 0; o < g.out_channels; ++o) {
-    for (int64_t c = 0; c < cg; ++c) {
-      for (int64_t t = 0; t < taps; ++t) {
-        const int64_t from = o * k + (short_columns ? c * taps + t : t * cg + c);
-        T total = T(0);
-        for (int w = 0; w < threads; ++w) total += sums[w * size + from];
-        grad_weight[o * k + c * taps + t] = total;
-      }
-    }
-  }
+  add_weight_sums(sums.get(), threads, /*tap_major=*/!short_columns, grad_weight, g);
 }
 
 template <typename T>
@@ -417,12 +503,25 @@ void conv2d_backward_bias(const T* grad_out, T* grad_bias, int64_t batch, int64_
   }
 }
 
+template <typename T>
+void conv2d_backward(const T* grad_out, const T* x, const T* weight, T* grad_in,
+                     T* grad_weight, T* grad_bias, const Conv2dGeometry& g) {
+  if (grad_in != nullptr && grad_weight != nullptr && fusable_backward(g))
+    return backward_fused(grad_out, x, weight, grad_in, grad_weight, grad_bias, g);
+  if (grad_in != nullptr) conv2d_backward_input(grad_out, weight, grad_in, g);
+  if (grad_weight != nullptr) conv2d_backward_weight(grad_out, x, grad_weight, g);
+  if (grad_bias != nullptr)
+    conv2d_backward_bias(grad_out, grad_bias, g.batch, g.out_channels, g.out_h * g.out_w);
+}
+
 #define AXONIC_INSTANTIATE_CONV2D(T)                                                     \
   template void conv2d_forward<T>(const T*, const T*, const T*, T*,                      \
                                   const Conv2dGeometry&);                                \
   template void conv2d_backward_input<T>(const T*, const T*, T*, const Conv2dGeometry&); \
   template void conv2d_backward_weight<T>(const T*, const T*, T*, const Conv2dGeometry&); \
-  template void conv2d_backward_bias<T>(const T*, T*, int64_t, int64_t, int64_t);
+  template void conv2d_backward_bias<T>(const T*, T*, int64_t, int64_t, int64_t);         \
+  template void conv2d_backward<T>(const T*, const T*, const T*, T*, T*, T*,             \
+                                   const Conv2dGeometry&);
 
 AXONIC_INSTANTIATE_CONV2D(float)
 AXONIC_INSTANTIATE_CONV2D(double)

@@ -55,4 +55,11 @@ template <typename T>
 void conv2d_backward_bias(const T* grad_out, T* grad_bias, int64_t batch, int64_t channels,
                           int64_t plane);
 
+// conv2d_backward_input, _weight and _bias in one call; grad_in, grad_weight and
+// grad_bias (C_out) may each be nullptr (not wanted). With both of the first two it
+// makes one pass over the images where the work split allows (see conv2d.cpp).
+template <typename T>
+void conv2d_backward(const T* grad_out, const T* x, const T* weight, T* grad_in,
+                     T* grad_weight, T* grad_bias, const Conv2dGeometry& g);
+
 }  // namespace axonic::cpu

@@ -50,18 +50,15 @@ class Conv2d(Function):
         x, weight = ctx.saved
         grad = xp.ascontiguousarray(grad[None] if ctx.unbatched else grad, dtype=x.dtype)
         need = ctx.needs_input_grad
-        grad_x = grad_w = grad_b = None
-        if need[0]:
-            grad_x = xp.empty(x.shape, dtype=x.dtype)
-            ctx.backend.conv2d_backward_input(grad, weight, grad_x, *ctx.params)
-            if ctx.unbatched:
-                grad_x = grad_x[0]
-        if need[1]:
-            grad_w = xp.empty(weight.shape, dtype=x.dtype)
-            ctx.backend.conv2d_backward_weight(grad, x, grad_w, *ctx.params)
+        grad_x = xp.empty(x.shape, dtype=x.dtype) if need[0] else None
+        grad_w = xp.empty(weight.shape, dtype=x.dtype) if need[1] else None
+        grad_b = None
+        if ctx.has_bias and need[2]:
+            grad_b = xp.empty((weight.shape[0],), dtype=x.dtype)
+        # One call: the CPU backend computes them in one pass over the images.
+        ctx.backend.conv2d_backward(grad, x, weight, grad_x, grad_w, grad_b, *ctx.params)
+        if grad_x is not None and ctx.unbatched:
+            grad_x = grad_x[0]
         if ctx.has_bias:
-            if need[2]:
-                grad_b = xp.empty((weight.shape[0],), dtype=x.dtype)
-                ctx.backend.conv2d_backward_bias(grad, grad_b)
             return grad_x, grad_w, grad_b
         return grad_x, grad_w

@@ -36,3 +36,4 @@ conv2d_forward = _cpu.conv2d_forward
 conv2d_backward_input = _cpu.conv2d_backward_input
 conv2d_backward_weight = _cpu.conv2d_backward_weight
 conv2d_backward_bias = _cpu.conv2d_backward_bias
+conv2d_backward = _cpu.conv2d_backward

@@ -18,6 +18,7 @@ from .reference_batch_norm import (  # noqa: F401 - part of this backend's kerne
     batch_norm_forward_train,
 )
 from .reference_conv2d import (  # noqa: F401 - part of this backend's kernel set
+    conv2d_backward,
     conv2d_backward_bias,
     conv2d_backward_input,
     conv2d_backward_weight,

@@ -129,3 +129,15 @@ def conv2d_backward_bias(grad_out, grad_bias) -> None:
         raise ValueError(f"conv2d_backward_bias: grad_out must be 4-D (N, C_out, Ho, Wo), got "
                          f"shape {tuple(grad_out.shape)}")
     grad_bias[...] = np.asarray(grad_out, np.float64).sum(axis=(0, 2, 3))
+
+
+def conv2d_backward(grad_out, x, weight, grad_in, grad_weight, grad_bias, stride, padding,
+                    dilation, groups) -> None:
+    """The gradients wanted, in one call: grad_in, grad_weight and grad_bias are arrays to
+    overwrite or None, as in the three functions above."""
+    if grad_in is not None:
+        conv2d_backward_input(grad_out, weight, grad_in, stride, padding, dilation, groups)
+    if grad_weight is not None:
+        conv2d_backward_weight(grad_out, x, grad_weight, stride, padding, dilation, groups)
+    if grad_bias is not None:
+        conv2d_backward_bias(grad_out, grad_bias)

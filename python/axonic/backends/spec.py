@@ -59,9 +59,13 @@ kernels validate shapes and write into ``out``; they return nothing.
     conv2d_backward_input(grad_out, weight, grad_in, stride, padding, dilation, groups)
     conv2d_backward_weight(grad_out, x, grad_weight, stride, padding, dilation, groups)
     conv2d_backward_bias(grad_out, grad_bias)
+    conv2d_backward(grad_out, x, weight, grad_in, grad_weight, grad_bias, stride, padding,
+                    dilation, groups)
         2-D convolution of x (N, C_in, H, W) with weight (C_out, C_in / groups, kH, kW)
         and bias (C_out) or None into (N, C_out, Ho, Wo), as PyTorch's conv2d; stride,
         padding, dilation are (h, w) pairs. reference_conv2d.py gives the mathematics.
+        conv2d_backward computes the gradients that are not None in one call (the CPU
+        backend in one pass over the images).
 
 ``reference.py`` documents each function's mathematics.
 """
@@ -106,4 +110,5 @@ KERNELS = (
     "conv2d_backward_input",
     "conv2d_backward_weight",
     "conv2d_backward_bias",
+    "conv2d_backward",
 )
