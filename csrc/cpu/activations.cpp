@@ -17,12 +17,12 @@
 #include "common/checks.h"
 #include "common/cpu_features.h"
 #include "cpu/activations_arch.h"
+#include "cpu/parallel_items.h"
 
 namespace axonic::cpu {
 
 namespace {
 
-constexpr int64_t kParallelElements = int64_t{1} << 15;
 constexpr int64_t kChunkElements = int64_t{1} << 13;
 
 // Names in ActivationKind order; spec.ACTIVATIONS lists the same.

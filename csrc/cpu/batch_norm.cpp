@@ -29,11 +29,12 @@
 
 #include <cmath>
 
+#include "cpu/parallel_items.h"
+
 namespace axonic::cpu {
 
 namespace {
 
-constexpr int64_t kParallelElements = int64_t{1} << 15;
 
 template <typename ChannelFn>
 void for_each_channel(int64_t n, int64_t c, int64_t s, const ChannelFn& channel_fn) {

@@ -38,6 +38,7 @@
 #include "cpu/conv2d_arch.h"
 #include "cpu/conv2d_windows.h"
 #include "cpu/gemm.h"
+#include "cpu/parallel_items.h"
 #include "cpu/thread_scratch.h"
 
 namespace axonic::cpu {
@@ -46,7 +47,6 @@ namespace {
 
 // The column tile of backward input on a few large images.
 constexpr int64_t kColumnBudgetBytes = int64_t{4} << 20;
-constexpr int64_t kParallelElements = int64_t{1} << 15;
 constexpr double kParallelFlops = 2.0 * 128 * 128 * 64;  // as the GEMM's fork threshold
 // The unit of work of forward and backward weight: whole pixel panels of every ISA's
 // implicit-GEMM kernel.

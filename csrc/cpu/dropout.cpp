@@ -21,11 +21,12 @@
 // index, the result does not depend on the thread count.
 #include "cpu/dropout.h"
 
+#include "cpu/parallel_items.h"
+
 namespace axonic::cpu {
 
 namespace {
 
-constexpr int64_t kParallelElements = int64_t{1} << 15;
 
 inline uint64_t splitmix64_at(uint64_t seed, uint64_t counter) {
   uint64_t z = seed + (counter + 1) * 0x9E3779B97F4A7C15ULL;

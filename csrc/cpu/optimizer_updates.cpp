@@ -13,13 +13,13 @@
 
 #include "common/cpu_features.h"
 #include "cpu/optimizer_updates_arch.h"
+#include "cpu/parallel_items.h"
 
 namespace axonic::cpu {
 
 namespace {
 
 constexpr int64_t kChunkElements = int64_t{1} << 14;
-constexpr int64_t kParallelElements = int64_t{1} << 15;
 
 // The piece [begin, end) of one tensor's buffers.
 template <typename T>

@@ -3,7 +3,7 @@
 // pooling_windows.h.
 //
 // Layout: NCHW, C-contiguous, viewed as planes = N * C independent H x W planes, split
-// over OpenMP threads (for_each_plane). Output (oh, ow) averages the window whose
+// over OpenMP threads (for_each_item). Output (oh, ow) averages the window whose
 // top-left corner is (oh * stride_h - pad_h, ow * stride_w - pad_w); padding is never
 // materialized. Along each axis [start, min(start + kernel, in + pad)) is the padded
 // window (its size is the divisor with count_include_pad), clipped to [0, in) (its
@@ -111,7 +111,7 @@ void avg_forward_planes(const T* x, T* out, const Pool2dGeometry& g, bool count_
   const std::vector<AvgRange> cols = avg_column_ranges(g);
   const PoolInterior interior = Window::kernel_h > 0 ? pool_interior(g) : PoolInterior{};
   const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
-  for_each_plane(g.planes, out_plane * g.kernel_h * g.kernel_w, [&](int64_t p) {
+  for_each_item(g.planes, out_plane * g.kernel_h * g.kernel_w, [&](int64_t p) {
     const T* xp = x + p * in_plane;
     for (int64_t oh = 0; oh < g.out_h; ++oh) {
       const AvgRange rh = avg_range(oh * g.stride_h - g.pad_h, g.kernel_h, g.pad_h, g.in_h);
@@ -144,7 +144,7 @@ void avg_backward_planes(const T* grad_out, T* grad_in, const Pool2dGeometry& g,
   const std::vector<AvgRange> cols = avg_column_ranges(g);
   const PoolInterior interior = Window::kernel_h > 0 ? pool_interior(g) : PoolInterior{};
   const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
-  for_each_plane(g.planes, in_plane + out_plane * g.kernel_h * g.kernel_w, [&](int64_t p) {
+  for_each_item(g.planes, in_plane + out_plane * g.kernel_h * g.kernel_w, [&](int64_t p) {
     T* gi = grad_in + p * in_plane;
     std::fill(gi, gi + in_plane, T(0));
     for (int64_t oh = 0; oh < g.out_h; ++oh) {

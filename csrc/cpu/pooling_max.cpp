@@ -2,7 +2,7 @@
 // with average pooling in pooling_windows.h, geometry checks in pooling.cpp.
 //
 // Layout: NCHW, C-contiguous, viewed as planes = N * C independent H x W planes, split
-// over OpenMP threads (for_each_plane). Output (oh, ow) reads rows h0, h0 + dilation_h,
+// over OpenMP threads (for_each_item). Output (oh, ow) reads rows h0, h0 + dilation_h,
 // ... up to h0 + dilation_h (kernel_h - 1), h0 = oh * stride_h - pad_h (columns alike),
 // clipped to the input: padding is never materialized and acts as -inf, so it never
 // wins. A window with no row or no column inside gives -inf and argmax -1.
@@ -109,13 +109,13 @@ void max_pool2d_forward(const T* x, T* out, int64_t* argmax, const Pool2dGeometr
   const int64_t work = out_plane * g.kernel_h * g.kernel_w;
   if (const MaxPoolPlaneFn<T> plane_kernel = active_plane_kernel<T>(g)) {
     const PoolInterior interior = pool_interior(g);
-    for_each_plane(g.planes, work, [&](int64_t p) {
+    for_each_item(g.planes, work, [&](int64_t p) {
       plane_kernel(x + p * in_plane, out + p * out_plane, argmax + p * out_plane, g, interior);
     });
     return;
   }
   const std::vector<DilatedRange> cols = column_ranges(g);
-  for_each_plane(g.planes, work, [&](int64_t p) {
+  for_each_item(g.planes, work, [&](int64_t p) {
     const T* xp = x + p * in_plane;
     for (int64_t oh = 0; oh < g.out_h; ++oh) {
       const DilatedRange rh =
@@ -152,7 +152,7 @@ void max_pool2d_backward(const T* grad_out, const int64_t* argmax, T* grad_in,
                          const Pool2dGeometry& g) {
   check_pool2d_argmax(argmax, g);
   const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
-  for_each_plane(g.planes, in_plane + out_plane, [&](int64_t p) {
+  for_each_item(g.planes, in_plane + out_plane, [&](int64_t p) {
     const T* gp = grad_out + p * out_plane;
     const int64_t* ap = argmax + p * out_plane;
     T* gi = grad_in + p * in_plane;

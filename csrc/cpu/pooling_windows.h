@@ -1,4 +1,4 @@
-// Window arithmetic and the plane loop shared by pooling.cpp (geometry, average
+// Window arithmetic shared by pooling.cpp (geometry, average
 // pooling) and pooling_max.cpp (max pooling). Kept in an unnamed namespace, like
 // conv2d_windows.h: each file gets its own copy.
 #pragma once
@@ -6,29 +6,12 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "cpu/parallel_items.h"
 #include "cpu/pooling.h"
 #include "cpu/pooling_arch.h"
 
 namespace axonic::cpu {
 namespace {
-
-// Once planes x (work per plane) reaches this, the planes are split over OpenMP
-// threads; smaller problems stay on the calling thread, where a fork/join would cost
-// more than the work. (A batch of one single-channel image therefore runs on one
-// thread; CNN feature maps have many channels.)
-constexpr int64_t kParallelElements = int64_t{1} << 15;
-
-// plane_fn(p) for every plane p, statically split over the threads. Planes never
-// share memory, so plane_fn needs no synchronization; it must not throw or allocate.
-template <typename PlaneFn>
-void for_each_plane(int64_t planes, int64_t work_per_plane, const PlaneFn& plane_fn) {
-  if (planes > 1 && planes * work_per_plane >= kParallelElements) {
-#pragma omp parallel for schedule(static)
-    for (int64_t p = 0; p < planes; ++p) plane_fn(p);
-  } else {
-    for (int64_t p = 0; p < planes; ++p) plane_fn(p);
-  }
-}
 
 // floor(a / b) for b > 0 and any sign of a (PyTorch's div_rtn).
 inline int64_t floor_div(int64_t a, int64_t b) {

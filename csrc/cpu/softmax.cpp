@@ -41,23 +41,12 @@
 
 #include "common/checks.h"
 #include "common/cpu_features.h"
+#include "cpu/parallel_items.h"
 #include "cpu/softmax_arch.h"
 
 namespace axonic::cpu {
 
 namespace {
-
-constexpr int64_t kParallelElements = int64_t{1} << 15;
-
-template <typename RowFn>
-void for_each_row(int64_t rows, int64_t cols, const RowFn& row_fn) {
-  if (rows > 1 && rows * cols >= kParallelElements) {
-#pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < rows; ++r) row_fn(r);
-  } else {
-    for (int64_t r = 0; r < rows; ++r) row_fn(r);
-  }
-}
 
 template <typename T>
 SoftmaxRowKernels<T> active_row_kernels() {
@@ -91,7 +80,7 @@ RowShift softmax_row(const SoftmaxRowKernels<T>& kernels, const T* z, T* probs, 
 template <typename T>
 void softmax_forward(const T* x, T* out, int64_t rows, int64_t cols, bool log) {
   const SoftmaxRowKernels<T> kernels = active_row_kernels<T>();
-  for_each_row(rows, cols, [=](int64_t r) {
+  for_each_item(rows, cols, [=](int64_t r) {
     const T* z = x + r * cols;
     T* y = out + r * cols;
     if (!log) {
@@ -108,7 +97,7 @@ template <typename T>
 void softmax_backward(const T* y, const T* grad_out, T* grad_in, int64_t rows, int64_t cols,
                       bool log) {
   const SoftmaxRowKernels<T> kernels = active_row_kernels<T>();
-  for_each_row(rows, cols, [=](int64_t r) {
+  for_each_item(rows, cols, [=](int64_t r) {
     const T* yr = y + r * cols;
     const T* g = grad_out + r * cols;
     T* gi = grad_in + r * cols;
@@ -135,7 +124,7 @@ void softmax_cross_entropy_forward_labels(const T* logits, const int64_t* labels
                                           int64_t ignore_index) {
   check_class_labels(labels, rows, classes, ignore_index);
   const SoftmaxRowKernels<T> kernels = active_row_kernels<T>();
-  for_each_row(rows, classes, [=](int64_t r) {
+  for_each_item(rows, classes, [=](int64_t r) {
     const T* z = logits + r * classes;
     const RowShift shift = softmax_row(kernels, z, probs + r * classes, classes);
     const int64_t label = labels[r];
@@ -149,7 +138,7 @@ template <typename T>
 void softmax_cross_entropy_forward_probabilities(const T* logits, const T* target, T* loss,
                                                  T* probs, int64_t rows, int64_t classes) {
   const SoftmaxRowKernels<T> kernels = active_row_kernels<T>();
-  for_each_row(rows, classes, [=](int64_t r) {
+  for_each_item(rows, classes, [=](int64_t r) {
     const T* z = logits + r * classes;
     const T* t = target + r * classes;
     const RowShift shift = softmax_row(kernels, z, probs + r * classes, classes);
@@ -168,7 +157,7 @@ void softmax_cross_entropy_backward_labels(const T* probs, const int64_t* labels
                                            const T* grad_loss, T* grad_logits, int64_t rows,
                                            int64_t classes, int64_t ignore_index) {
   check_class_labels(labels, rows, classes, ignore_index);
-  for_each_row(rows, classes, [=](int64_t r) {
+  for_each_item(rows, classes, [=](int64_t r) {
     const T* p = probs + r * classes;
     T* gz = grad_logits + r * classes;
     const int64_t label = labels[r];
@@ -187,7 +176,7 @@ template <typename T>
 void softmax_cross_entropy_backward_probabilities(const T* probs, const T* target,
                                                   const T* grad_loss, T* grad_logits,
                                                   int64_t rows, int64_t classes) {
-  for_each_row(rows, classes, [=](int64_t r) {
+  for_each_item(rows, classes, [=](int64_t r) {
     const T* p = probs + r * classes;
     const T* t = target + r * classes;
     T* gz = grad_logits + r * classes;
