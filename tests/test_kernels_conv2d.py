@@ -326,6 +326,8 @@ def test_bad_geometry_raises(backend, bad):
     with pytest.raises(ValueError, match=message):
         backend.conv2d_backward_weight(out, x, w, *p)
     with pytest.raises(ValueError, match=message):
+        backend.conv2d_backward(out, x, w, None, np.empty_like(w), None, *p)
+    with pytest.raises(ValueError, match=message):
         F.conv2d(axonic.tensor(x), axonic.tensor(w), None, stride, padding, dilation, groups)
 
 
@@ -345,6 +347,17 @@ def test_bad_shapes_raise():
         cpu.conv2d_backward_bias(np.ones((2, 4, 3, 3), np.float32), np.empty(3, np.float32))
     with pytest.raises(TypeError, match="dtype"):
         cpu.conv2d_forward(x, w.astype(np.float64), None, np.empty((2, 4, 3, 3), np.float32), *p)
+    g = np.ones((2, 4, 3, 3), np.float32)
+    with pytest.raises(ValueError, match="grad_weight must have shape"):
+        cpu.conv2d_backward(g, x, w, None, np.empty((4, 3, 3, 2), np.float32), None, *p)
+    with pytest.raises(ValueError, match="grad_in must have shape"):
+        cpu.conv2d_backward(g, x, w, np.empty((2, 3, 5, 4), np.float32), None, None, *p)
+    with pytest.raises(ValueError, match="grad_bias must have shape"):
+        cpu.conv2d_backward(g, x, w, None, None, np.empty(3, np.float32), *p)
+    with pytest.raises(TypeError, match="dtype"):
+        cpu.conv2d_backward(g, x, w, None, np.empty((4, 3, 3, 3)), None, *p)
+    with pytest.raises(ValueError, match="must not share memory"):
+        cpu.conv2d_backward(g, x, w, x, None, None, *p)  # grad_in written over x
     with pytest.raises(ValueError, match="4-D"):
         F.conv2d(axonic.tensor(np.ones((5, 5), np.float32)), axonic.tensor(w))
     with pytest.raises(ValueError, match="4-D"):

@@ -230,8 +230,9 @@ void move_shifted_panel(std::conditional_t<kScatter, T*, const T*> image,
     for (int64_t k = k_first; k < k1; k += taps, src += plane, row += taps * width) {
       for (int v = 0; v < NV; ++v) {
         if constexpr (kScatter) {
-          Ops::store(src + v * L, Ops::load(src + v * L, mask[v]) + Ops::load(row + v * L),
-                     mask[v]);
+          // row's lanes past the panel's pixels were never written: masked off too
+          Ops::store(src + v * L,
+                     Ops::load(src + v * L, mask[v]) + Ops::load(row + v * L, mask[v]), mask[v]);
         } else {
           Ops::store(row + v * L, Ops::load(src + v * L, mask[v]));
         }
