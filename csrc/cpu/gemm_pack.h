@@ -20,6 +20,10 @@ namespace axonic::cpu::AXONIC_ISA {
 
 template <typename T, int W>
 inline void pack_rows(const T* src, int64_t ld, int count, int64_t kc, T* __restrict panel) {
+  if (count == W) {  // a copy of constant size is inlined as vector moves: no call per row
+    for (int64_t p = 0; p < kc; ++p) std::memcpy(panel + p * W, src + p * ld, sizeof(T) * W);
+    return;
+  }
   for (int64_t p = 0; p < kc; ++p) {
     const T* row = src + p * ld;
     T* dst = panel + p * W;
@@ -80,12 +84,10 @@ inline void transpose_block(const float* src, int64_t ld, int w0, int rows, int6
   transpose_8x8(in, out);
   if (rows == 8) {
     for (int i = 0; i < 8; ++i) _mm256_storeu_ps(dst + (p0 + i) * W + w0, out[i]);
-  } else {
-    for (int i = 0; i < 8; ++i) {
-      float lanes[8];
-      _mm256_storeu_ps(lanes, out[i]);
-      std::memcpy(dst + (p0 + i) * W + w0, lanes, rows * sizeof(float));
-    }
+  } else {  // a masked store: a memcpy of a runtime size would be a call per row
+    const __m256i first =
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(rows), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    for (int i = 0; i < 8; ++i) _mm256_maskstore_ps(dst + (p0 + i) * W + w0, first, out[i]);
   }
 }
 
@@ -95,13 +97,13 @@ inline void transpose_block(const double* src, int64_t ld, int w0, int rows, int
   for (int i = 0; i < 4; ++i)
     in[i] = i < rows ? _mm256_loadu_pd(src + (w0 + i) * ld + p0) : _mm256_setzero_pd();
   transpose_4x4(in, out);
+  const __m256i first =
+      _mm256_cmpgt_epi64(_mm256_set1_epi64x(rows), _mm256_setr_epi64x(0, 1, 2, 3));
   for (int i = 0; i < 4; ++i) {
     if (rows == 4) {
       _mm256_storeu_pd(dst + (p0 + i) * W + w0, out[i]);
     } else {
-      double lanes[4];
-      _mm256_storeu_pd(lanes, out[i]);
-      std::memcpy(dst + (p0 + i) * W + w0, lanes, rows * sizeof(double));
+      _mm256_maskstore_pd(dst + (p0 + i) * W + w0, first, out[i]);
     }
   }
 }
