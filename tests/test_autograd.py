@@ -64,6 +64,24 @@ def test_leaf_grad_does_not_alias_the_upstream_gradient():
     assert_close(b.grad, [2.0, 2.0])
 
 
+def test_leaf_adopts_fresh_gradients_and_copies_the_rest():
+    """A Function that declares fresh_grads hands its arrays to the leaves as .grad; the
+    caller's own gradient array is still copied; accumulation stays right either way."""
+    x = axonic.randn(2, 3, 6, 6, requires_grad=True)
+    w = axonic.randn(4, 3, 3, 3, requires_grad=True)
+    y = axonic.nn.functional.conv2d(x, w, padding=1)
+    g = np.ones(y.shape, np.float32)
+    y.backward(axonic.tensor(g))
+    first = x.grad.numpy().copy()
+    y.backward(axonic.tensor(g))  # the same graph again: the adopted array must not alias
+    assert_close(x.grad, 2 * first)
+    z = leaf([1.0, 2.0])
+    upstream = axonic.tensor([5.0, 6.0], dtype="float64")
+    z.backward(upstream)
+    upstream._data[:] = 0.0
+    assert_close(z.grad, [5.0, 6.0])
+
+
 def test_backward_on_a_leaf():
     x = leaf([1.0, 2.0])
     x.backward(axonic.tensor([3.0, 4.0]))

@@ -31,22 +31,29 @@ def run_backward(root, grad) -> None:
     from ..tensor import Tensor
 
     grads = {id(root): grad}
+    # Gradients nothing else references: sums made here, and the outputs of a Function
+    # that declares fresh_grads. A leaf adopts such an array as its .grad; any other
+    # (the caller's root gradient, an array one backward hands to several inputs)
+    # is copied, so that a later += cannot write through to it.
+    owned: set[int] = set()
     with no_grad(), cached_arrays():
         for tensor in reversed(_topological_order(root)):
-            g = grads.pop(id(tensor), None)
+            key = id(tensor)
+            g = grads.pop(key, None)
             if g is None:
                 continue
             node = tensor._node
             if node is None:  # a leaf: accumulate across backward calls, as PyTorch does
                 if tensor.grad is None:
-                    # A copy in the leaf's dtype: backward may hand one array to several inputs.
-                    tensor.grad = Tensor._wrap(g.astype(tensor._data.dtype, copy=True))
+                    adopt = key in owned and g.dtype == tensor._data.dtype
+                    tensor.grad = Tensor._wrap(g if adopt else g.astype(tensor._data.dtype))
                 else:
                     tensor.grad._data += g
                 continue
             input_grads = node.function.backward(node.ctx, g)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
+            fresh = node.function.fresh_grads
             for parent, parent_grad in zip(node.inputs, input_grads):
                 if parent_grad is None or not parent.requires_grad:
                     continue
@@ -58,5 +65,10 @@ def run_backward(root, grad) -> None:
                 key = id(parent)
                 if key in grads:
                     grads[key] = grads[key] + parent_grad
+                    owned.add(key)
                 else:
                     grads[key] = parent_grad
+                    if fresh and sum(other is parent_grad for other in input_grads) == 1:
+                        owned.add(key)
+                    else:
+                        owned.discard(key)

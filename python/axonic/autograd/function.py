@@ -41,6 +41,11 @@ class Node:
 
 
 class Function:
+    # True when backward returns newly allocated arrays that it keeps no reference to
+    # and never hands one array to two inputs: the engine then lets a leaf keep its
+    # gradient as .grad without copying it.
+    fresh_grads = False
+
     @staticmethod
     def forward(ctx: Context, *args: Any):
         raise NotImplementedError

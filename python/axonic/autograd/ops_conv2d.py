@@ -15,6 +15,8 @@ from .function import Function
 class Conv2d(Function):
     """out = conv2d(x, weight) + bias, as PyTorch's conv2d; saves x and weight."""
 
+    fresh_grads = True  # backward allocates grad_x, grad_w and grad_b anew
+
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
         xp = ctx.xp
