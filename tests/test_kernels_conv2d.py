@@ -177,6 +177,27 @@ def test_kernels_match_reference_on_every_isa_and_thread_count(case, dtype, simd
     check_all_kernels(((1,) + case[0][1:],) + case[1:], dtype)
 
 
+def test_backward_weight_of_a_wide_layer_uses_fewer_partial_sums():
+    """1024 x 1024 3x3 float32 weights are 38 MB: four threads' partial sums would pass
+    the 128 MB budget, so three threads take the work (and the one-pass backward is
+    skipped); the result must not change."""
+    case = ((4, 1024, 2, 2), (1024, 1024, 3, 3), (1, 1), (1, 1), (1, 1), 1)
+    x, w, _, g = arrays(case, np.float32)
+    original = _cpu.get_num_threads()
+    _cpu.set_num_threads(4)
+    try:
+        got = backward_weight(cpu, g, x, w.shape, case)
+        both = backward_all(cpu, g, x, w, ("in", "weight"), case)
+    finally:
+        _cpu.set_num_threads(original)
+    expected = backward_weight(reference, g, x, w.shape, case)
+    tol = tolerance(np.float32, (1, g.shape[0] * g.shape[2] * g.shape[3]))
+    assert_close(got, expected, **tol)
+    assert_close(both["weight"], expected, **tol)
+    assert_close(both["in"], backward_input(reference, g, w, x.shape, case),
+                 **tolerance(np.float32, w.shape))
+
+
 def test_reference_is_an_adjoint_pair():
     """<conv(x), g> = <x, backward_input(g)> = <w, backward_weight(g)> for the oracle."""
     for case in CASES:

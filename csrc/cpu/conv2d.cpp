@@ -16,7 +16,8 @@
 //   forward, backward weight: (image, block of kPixelBlock pixels) items in contiguous
 //     runs per thread (whole images when the batch divides evenly, pixel ranges of an
 //     image when there are fewer images than threads); backward weight sums into a
-//     buffer per thread, added up at the end.
+//     buffer per thread, added up at the end (with fewer threads when the buffers
+//     would pass kWeightSumsBytes).
 //   backward input: whole images per thread (the scatter of one image's pixel ranges
 //     would overlap); with fewer images than threads, im2col-tile GEMMs with threads
 //     inside the GEMM and col2im, columns in a buffer of kColumnBudgetBytes.
@@ -55,6 +56,10 @@ constexpr int64_t kPixelBlock = 32;
 // this many pixels at a time.
 constexpr int64_t kShortColumns = 64;
 constexpr int64_t kShortColumnPixels = 1024;
+// Backward weight keeps one C_out x K partial sum per thread; past this many bytes in
+// all, fewer threads share the work, so that a wide layer on many cores cannot take
+// several times its weights in scratch (512 x 512 3x3 on 16 threads would be 150 MB).
+constexpr int64_t kWeightSumsBytes = int64_t{128} << 20;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -244,14 +249,24 @@ void add_channel_sums(const T* grad_out_image, int64_t channels, int64_t plane, 
   }
 }
 
+// The threads backward weight may use out of `threads`: as many partial sums of
+// `element`-byte values as fit kWeightSumsBytes (at least one).
+int weight_sum_threads(const Conv2dGeometry& g, int threads, int64_t element) {
+  const int64_t bytes =
+      g.out_channels * (g.in_channels / g.groups) * g.kernel_h * g.kernel_w * element;
+  return static_cast<int>(std::clamp<int64_t>(kWeightSumsBytes / bytes, 1, threads));
+}
+
 // Whether backward input and weight can share one pass over whole images: both take
-// their implicit-GEMM paths, and the images go whole to threads (or to one thread).
-bool fusable_backward(const Conv2dGeometry& g) {
+// their implicit-GEMM paths, and the images go whole to threads (or to one thread),
+// each of which can have its own weight sums.
+bool fusable_backward(const Conv2dGeometry& g, int64_t element) {
   const int64_t k = (g.in_channels / g.groups) * g.kernel_h * g.kernel_w;
   if (is_pointwise(g) || k < kShortColumns) return false;
   if (!worth_forking(g)) return true;
   const int threads = image_parallel_threads(g);
-  return threads > 1 && g.batch % threads == 0;
+  return threads > 1 && g.batch % threads == 0 &&
+         weight_sum_threads(g, threads, element) == threads;
 }
 
 // conv2d_backward on fusable_backward geometry: per image, grad_in, this thread's
@@ -453,8 +468,9 @@ void conv2d_backward_weight(const T* grad_out, const T* x, T* grad_weight,
   // tap-major and are permuted back to (C_out, C_in / groups, kH, kW).
   const ImplicitConvKernels<T>& kernels = implicit_conv<T>();
   const bool short_columns = k < kShortColumns;
-  const bool parallel = worth_forking(g);
-  const int threads = parallel ? omp_get_max_threads() : 1;
+  const int threads =
+      worth_forking(g) ? weight_sum_threads(g, omp_get_max_threads(), sizeof(T)) : 1;
+  const bool parallel = threads > 1;
   std::unique_ptr<T[]> sums(new T[static_cast<size_t>(threads * size)]());
   const int64_t scratch_size = short_columns ? g.groups * k * kShortColumnPixels
                                              : kernels.backward_weight_scratch_size(g);
@@ -506,7 +522,7 @@ void conv2d_backward_bias(const T* grad_out, T* grad_bias, int64_t batch, int64_
 template <typename T>
 void conv2d_backward(const T* grad_out, const T* x, const T* weight, T* grad_in,
                      T* grad_weight, T* grad_bias, const Conv2dGeometry& g) {
-  if (grad_in != nullptr && grad_weight != nullptr && fusable_backward(g))
+  if (grad_in != nullptr && grad_weight != nullptr && fusable_backward(g, sizeof(T)))
     return backward_fused(grad_out, x, weight, grad_in, grad_weight, grad_bias, g);
   if (grad_in != nullptr) conv2d_backward_input(grad_out, weight, grad_in, g);
   if (grad_weight != nullptr) conv2d_backward_weight(grad_out, x, grad_weight, g);
