@@ -19,8 +19,8 @@
 //     buffer per thread, added up at the end (with fewer threads when the buffers
 //     would pass kWeightSumsBytes).
 //   backward input: whole images per thread (the scatter of one image's pixel ranges
-//     would overlap); with fewer images than threads, im2col-tile GEMMs with threads
-//     inside the GEMM and col2im, columns in a buffer of kColumnBudgetBytes.
+//     would overlap); with fewer images than threads, each thread takes a share of
+//     every image's input channels, whose planes only it writes.
 //   conv2d_backward (all gradients): when both backward passes would give whole images
 //     to threads, one pass per image computes grad_in, the weight sums and the bias
 //     sums from that image's grad_out while it is in cache.
@@ -46,8 +46,6 @@ namespace axonic::cpu {
 
 namespace {
 
-// The column tile of backward input on a few large images.
-constexpr int64_t kColumnBudgetBytes = int64_t{4} << 20;
 constexpr double kParallelFlops = 2.0 * 128 * 128 * 64;  // as the GEMM's fork threshold
 // The unit of work of forward and backward weight: whole pixel panels of every ISA's
 // implicit-GEMM kernel.
@@ -66,72 +64,6 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 bool is_pointwise(const Conv2dGeometry& g) {
   return g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
          g.pad_h == 0 && g.pad_w == 0;
-}
-
-// How the batch is cut into column tiles: `images` whole images at a time when
-// rows == out_h, else one image at a time in bands of `rows` output rows.
-struct TilePlan {
-  int64_t images, rows;
-};
-
-template <typename T>
-TilePlan plan_tiles(const Conv2dGeometry& g, int64_t budget_bytes) {
-  const int64_t budget = std::max<int64_t>(1, budget_bytes / int64_t(sizeof(T)));
-  const int64_t row_elements = g.in_channels * g.kernel_h * g.kernel_w * g.out_w;
-  const int64_t image_elements = row_elements * g.out_h;
-  if (image_elements <= budget) {
-    return {std::max<int64_t>(1, std::min(g.batch, budget / image_elements)), g.out_h};
-  }
-  return {1, std::clamp<int64_t>(budget / row_elements, 1, g.out_h)};
-}
-
-// col2im for one channel: adds every entry of its block of the column matrix (rows
-// (i, j), kH kW x band columns, for output rows [r0, r1)) to the input pixel that
-// im2col would have copied it from.
-template <typename T>
-void col2im_channel(const T* col, T* plane, const Conv2dGeometry& g, int64_t r0, int64_t r1) {
-  const int64_t band = (r1 - r0) * g.out_w;
-  for (int64_t i = 0; i < g.kernel_h; ++i) {
-    for (int64_t j = 0; j < g.kernel_w; ++j) {
-      const T* src = col + (i * g.kernel_w + j) * band;
-      const int64_t w_offset = j * g.dilation_w - g.pad_w;
-      int64_t lo, hi;
-      valid_columns(g, w_offset, lo, hi);
-      for (int64_t oh = r0; oh < r1; ++oh) {
-        const int64_t ih = oh * g.stride_h - g.pad_h + i * g.dilation_h;
-        if (ih < 0 || ih >= g.in_h) continue;
-        const T* row = src + (oh - r0) * g.out_w;
-        T* dst = plane + ih * g.in_w;
-        if (g.stride_w == 1) {
-#pragma omp simd
-          for (int64_t ow = lo; ow < hi; ++ow) dst[ow + w_offset] += row[ow];
-        } else {
-          for (int64_t ow = lo; ow < hi; ++ow) dst[ow * g.stride_w + w_offset] += row[ow];
-        }
-      }
-    }
-  }
-}
-
-// A block of column-matrix work: images [n0, n0 + images), output rows [r0, r1) of
-// each. `parallel` says whether helpers may fork threads (false on an image-parallel
-// worker, which already is one of the threads).
-struct Tile {
-  int64_t n0, images, r0, r1;
-  bool parallel;
-  int64_t band(const Conv2dGeometry& g) const { return (r1 - r0) * g.out_w; }
-};
-
-template <typename T>
-void col2im_tile(const T* cols, T* grad_in, const Conv2dGeometry& g, const Tile& t) {
-  const int64_t plane = g.in_h * g.in_w;
-  const int64_t block = g.kernel_h * g.kernel_w * t.band(g);
-  const int64_t pairs = t.images * g.in_channels;
-#pragma omp parallel for schedule(static) if (t.parallel && pairs * block >= kParallelElements)
-  for (int64_t p = 0; p < pairs; ++p) {
-    col2im_channel(cols + p * block, grad_in + (t.n0 * g.in_channels + p) * plane, g, t.r0,
-                   t.r1);
-  }
 }
 
 template <typename T>
@@ -296,7 +228,7 @@ void backward_fused(const T* grad_out, const T* x, const T* weight, T* grad_in,
         const T* go = grad_out + n * image_out;
         T* gi = grad_in + n * image_in;
         std::fill(gi, gi + image_in, T(0));
-        kernels.backward_input_pixels(go, packed.get(), gi, g, 0, plane_out);
+        kernels.backward_input_channels(go, packed.get(), gi, g, 0, g.in_channels);
         kernels.backward_weight_pixels(go, x + n * image_in, sums.get() + t * size, g, 0,
                                        plane_out, scratch);
         if (grad_bias != nullptr)
@@ -382,7 +314,6 @@ template <typename T>
 void conv2d_backward_input(const T* grad_out, const T* weight, T* grad_in,
                            const Conv2dGeometry& g) {
   const int64_t cg = g.in_channels / g.groups, cog = g.out_channels / g.groups;
-  const int64_t k = cg * g.kernel_h * g.kernel_w;
   const int64_t plane_out = g.out_h * g.out_w, plane_in = g.in_h * g.in_w;
   if (is_pointwise(g)) {
     for (int64_t n = 0; n < g.batch; ++n) {
@@ -395,49 +326,31 @@ void conv2d_backward_input(const T* grad_out, const T* weight, T* grad_in,
     }
     return;
   }
-  // Implicit GEMM when whole images can go to separate threads (col2im's scatter
-  // makes pixel ranges of one image overlap in grad_in), or on one thread.
+  // Whole images to threads when the batch allows; otherwise every thread takes a share
+  // of the input channels of each image (its own planes, so the scatters never meet).
+  const ImplicitConvKernels<T>& kernels = implicit_conv<T>();
+  std::unique_ptr<T[]> packed(new T[static_cast<size_t>(kernels.packed_backward_input_size(g))]);
+  kernels.pack_backward_input(weight, g, packed.get());
   const int image_threads = image_parallel_threads(g);
   if (image_threads > 1 || !worth_forking(g)) {
-    const ImplicitConvKernels<T>& kernels = implicit_conv<T>();
-    std::unique_ptr<T[]> packed(
-        new T[static_cast<size_t>(kernels.packed_backward_input_size(g))]);
-    kernels.pack_backward_input(weight, g, packed.get());
 #pragma omp parallel for schedule(static) num_threads(image_threads) if (image_threads > 1)
     for (int64_t n = 0; n < g.batch; ++n) {
       T* image = grad_in + n * g.in_channels * plane_in;
       std::fill(image, image + g.in_channels * plane_in, T(0));
-      kernels.backward_input_pixels(grad_out + n * g.out_channels * plane_out, packed.get(),
-                                    image, g, 0, plane_out);
+      kernels.backward_input_channels(grad_out + n * g.out_channels * plane_out, packed.get(),
+                                      image, g, 0, g.in_channels);
     }
     return;
   }
-  // A few large images: tiles of them (or bands of one), threads inside the GEMM and
-  // col2im, with the columns in a per-call buffer of bounded size.
-  const TilePlan plan = plan_tiles<T>(g, kColumnBudgetBytes);
-  T* cols = thread_scratch<T>(ScratchSlot::conv_columns,
-                              plan.images * g.in_channels * g.kernel_h * g.kernel_w *
-                                  plan.rows * g.out_w);
-  for (int64_t n0 = 0; n0 < g.batch; n0 += plan.images) {
-    for (int64_t r0 = 0; r0 < g.out_h; r0 += plan.rows) {
-      const Tile t{n0, std::min(plan.images, g.batch - n0), r0,
-                   std::min(g.out_h, r0 + plan.rows), true};
-      const int64_t band = t.band(g);
-      for (int64_t img = 0; img < t.images; ++img) {
-        for (int64_t grp = 0; grp < g.groups; ++grp) {
-          const GemmShape s{true, false, k, band, cog, k, plane_out, band};
-          gemm<T>(s, T(1), weight + grp * cog * k,
-                  grad_out + ((t.n0 + img) * g.out_channels + grp * cog) * plane_out +
-                      t.r0 * g.out_w,
-                  T(0), cols + (img * g.groups + grp) * k * band);
-        }
-      }
-      // The first band of an image clears its planes; later bands add onto them.
-      if (t.r0 == 0) {
-        fill_zero(grad_in + t.n0 * g.in_channels * plane_in,
-                  t.images * g.in_channels * plane_in, true);
-      }
-      col2im_tile(static_cast<const T*>(cols), grad_in, g, t);
+#pragma omp parallel
+  {
+    const int64_t t = omp_get_thread_num(), threads = omp_get_num_threads();
+    const int64_t c0 = g.in_channels * t / threads, c1 = g.in_channels * (t + 1) / threads;
+    for (int64_t n = 0; n < g.batch && c0 < c1; ++n) {
+      T* image = grad_in + n * g.in_channels * plane_in;
+      std::fill(image + c0 * plane_in, image + c1 * plane_in, T(0));
+      kernels.backward_input_channels(grad_out + n * g.out_channels * plane_out, packed.get(),
+                                      image, g, c0, c1);
     }
   }
 }

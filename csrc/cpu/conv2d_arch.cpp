@@ -402,41 +402,49 @@ void pack_backward_input(const T* weight, const Conv2dGeometry& g, T* packed) {
   }
 }
 
+// Input channels [c_begin, c_end) of the image: per group, the column-matrix rows of
+// those channels, in chunks of panel_rows that start on an A panel, each computed into
+// `cols` and scattered at once (rows of a straddling panel outside the range are
+// computed, not scattered: another thread owns their planes).
 template <typename T, int NV>
 void backward_input_panel(const T* grad_out, const T* packed, T* grad_in,
-                          const Conv2dGeometry& g, const GroupSizes<T>& s, int64_t p0,
-                          int64_t count, const PixelRun* runs, int n_runs, T* cols) {
-  constexpr int width = NV * Tiles<T>::lanes;
-  const int64_t padded = padded_rows<T>(s.k);
+                          const Conv2dGeometry& g, const GroupSizes<T>& s, int64_t c_begin,
+                          int64_t c_end, int64_t p0, int64_t count, const PixelRun* runs,
+                          int n_runs, T* cols) {
+  constexpr int width = NV * Tiles<T>::lanes, mr = Tiles<T>::mr;
+  const int64_t padded = padded_rows<T>(s.k), taps = g.kernel_h * g.kernel_w;
   for (int64_t grp = 0; grp < g.groups; ++grp) {
+    const int64_t c0 = std::max(c_begin, grp * s.cg), c1 = std::min(c_end, (grp + 1) * s.cg);
+    if (c0 >= c1) continue;
+    const int64_t k_begin = (c0 - grp * s.cg) * taps, k_end = (c1 - grp * s.cg) * taps;
     const T* b = grad_out + grp * s.cog * s.plane_out + p0;  // B(o, q) = b[o * P + q]
     const T* a = packed + grp * padded * s.cog;
-    for (int64_t r0 = 0; r0 < s.k; r0 += Tiles<T>::panel_rows) {
-      const int64_t r1 = std::min(s.k, r0 + Tiles<T>::panel_rows);
-      for (int64_t row = r0; row < r1; row += Tiles<T>::mr) {
+    for (int64_t r0 = k_begin / mr * mr; r0 < k_end; r0 += Tiles<T>::panel_rows) {
+      const int64_t r1 = std::min(k_end, r0 + Tiles<T>::panel_rows);
+      for (int64_t row = r0; row < r1; row += mr) {
         const TileOutput<T> tile{cols + (row - r0) * width, width,
-                                 int(std::min<int64_t>(Tiles<T>::mr, s.k - row)), int(count),
-                                 T(1), T(0)};
+                                 int(std::min<int64_t>(mr, s.k - row)), int(count), T(1), T(0)};
         with_width<T>(panel_width<T>(row, s.k), [&](auto rows) {
           micro_kernel<T, rows(), NV, Operand::packed, Operand::direct>(
               s.cog, a + row * s.cog, 0, 0, b, s.plane_out, tile);
         });
       }
-      move_panel<true, T>(grad_in + grp * s.cg * s.plane_in, g, r0, r1, runs, n_runs, count,
-                          cols, width, width);
+      const int64_t first = std::max(r0, k_begin);
+      move_panel<true, T>(grad_in + grp * s.cg * s.plane_in, g, first, r1, runs, n_runs, count,
+                          cols + (first - r0) * width, width, width);
     }
   }
 }
 
 template <typename T>
-void backward_input_pixels(const T* grad_out, const T* packed, T* grad_in,
-                           const Conv2dGeometry& g, int64_t p_begin, int64_t p_end) {
+void backward_input_channels(const T* grad_out, const T* packed, T* grad_in,
+                             const Conv2dGeometry& g, int64_t c_begin, int64_t c_end) {
   const GroupSizes<T> s(g);
   alignas(64) T cols[Tiles<T>::panel_rows * Tiles<T>::nr];
-  for_each_pixel_panel<T>(g, p_begin, p_end, [&](auto nv, int64_t p0, int64_t count,
+  for_each_pixel_panel<T>(g, 0, s.plane_out, [&](auto nv, int64_t p0, int64_t count,
                                                  const PixelRun* runs, int n_runs) {
-    backward_input_panel<T, nv()>(grad_out, packed, grad_in, g, s, p0, count, runs, n_runs,
-                                  cols);
+    backward_input_panel<T, nv()>(grad_out, packed, grad_in, g, s, c_begin, c_end, p0, count,
+                                  runs, n_runs, cols);
   });
 }
 
@@ -616,7 +624,7 @@ template <typename T>
 const ImplicitConvKernels<T>& kernels() {
   static const ImplicitConvKernels<T> table{
       packed_forward_size<T>,        pack_forward<T>,        forward_pixels<T>,
-      packed_backward_input_size<T>, pack_backward_input<T>, backward_input_pixels<T>,
+      packed_backward_input_size<T>, pack_backward_input<T>, backward_input_channels<T>,
       backward_weight_scratch_size<T>, backward_weight_pixels<T>, gather_columns<T>};
   return table;
 }

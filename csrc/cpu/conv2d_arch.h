@@ -10,8 +10,9 @@
 
 namespace axonic::cpu {
 
-// Per image, pixels [p_begin, p_end) of the output plane (Ho Wo). Weights are packed
-// once per call (pack_*), into buffers of packed_*_size(g) elements.
+// Per image: pixels [p_begin, p_end) of the output plane (Ho Wo), or input channels
+// [c_begin, c_end). Weights are packed once per call (pack_*), into buffers of
+// packed_*_size(g) elements.
 template <typename T>
 struct ImplicitConvKernels {
   int64_t (*packed_forward_size)(const Conv2dGeometry& g);
@@ -22,11 +23,13 @@ struct ImplicitConvKernels {
                          const Conv2dGeometry& g, int64_t p_begin, int64_t p_end);
   int64_t (*packed_backward_input_size)(const Conv2dGeometry& g);
   void (*pack_backward_input)(const T* weight, const Conv2dGeometry& g, T* packed);
-  // grad_in_image (C_in, H, W) += the gradient through those output pixels of
-  // grad_out_image (C_out, Ho, Wo). Pixel ranges of one image scatter into
-  // overlapping input pixels, so one image is never split between threads.
-  void (*backward_input_pixels)(const T* grad_out_image, const T* packed, T* grad_in_image,
-                                const Conv2dGeometry& g, int64_t p_begin, int64_t p_end);
+  // Input channels [c_begin, c_end) of grad_in_image (C_in, H, W) += the gradient
+  // through every output pixel of grad_out_image (C_out, Ho, Wo). Writes only those
+  // channels' planes, so threads may share an image by channels (pixel ranges would
+  // scatter into overlapping input pixels).
+  void (*backward_input_channels)(const T* grad_out_image, const T* packed,
+                                  T* grad_in_image, const Conv2dGeometry& g, int64_t c_begin,
+                                  int64_t c_end);
   // Elements of scratch backward_weight_pixels needs.
   int64_t (*backward_weight_scratch_size)(const Conv2dGeometry& g);
   // grad_weight_taps += the gradient through those output pixels of grad_out_image for
