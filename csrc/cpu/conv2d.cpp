@@ -169,16 +169,13 @@ void add_weight_sums(const T* sums, int threads, bool tap_major, T* grad_weight,
   }
 }
 
-// sums[c] += the plane (`plane` values) of channel c of one image's grad_out.
+// The sum of `count` values, accumulated in double (the bias gradient's precision).
 template <typename T>
-void add_channel_sums(const T* grad_out_image, int64_t channels, int64_t plane, double* sums) {
-  for (int64_t c = 0; c < channels; ++c) {
-    const T* g = grad_out_image + c * plane;
-    double sum = 0.0;
+double sum_in_double(const T* values, int64_t count) {
+  double sum = 0.0;
 #pragma omp simd reduction(+ : sum)
-    for (int64_t i = 0; i < plane; ++i) sum += static_cast<double>(g[i]);
-    sums[c] += sum;
-  }
+  for (int64_t i = 0; i < count; ++i) sum += static_cast<double>(values[i]);
+  return sum;
 }
 
 // The threads backward weight may use out of `threads`: as many partial sums of
@@ -231,8 +228,8 @@ void backward_fused(const T* grad_out, const T* x, const T* weight, T* grad_in,
         kernels.backward_input_channels(go, packed.get(), gi, g, 0, g.in_channels);
         kernels.backward_weight_pixels(go, x + n * image_in, sums.get() + t * size, g, 0,
                                        plane_out, scratch);
-        if (grad_bias != nullptr)
-          add_channel_sums(go, g.out_channels, plane_out, bias_sums.get() + t * g.out_channels);
+        for (int64_t c = 0; grad_bias != nullptr && c < g.out_channels; ++c)
+          bias_sums[t * g.out_channels + c] += sum_in_double(go + c * plane_out, plane_out);
       }
     }
   }
@@ -423,11 +420,8 @@ void conv2d_backward_bias(const T* grad_out, T* grad_bias, int64_t batch, int64_
 #pragma omp parallel for schedule(static) if (batch * channels * plane >= kParallelElements)
   for (int64_t c = 0; c < channels; ++c) {
     double sum = 0.0;
-    for (int64_t n = 0; n < batch; ++n) {
-      const T* g = grad_out + (n * channels + c) * plane;
-#pragma omp simd reduction(+ : sum)
-      for (int64_t i = 0; i < plane; ++i) sum += static_cast<double>(g[i]);
-    }
+    for (int64_t n = 0; n < batch; ++n)
+      sum += sum_in_double(grad_out + (n * channels + c) * plane, plane);
     grad_bias[c] = static_cast<T>(sum);
   }
 }

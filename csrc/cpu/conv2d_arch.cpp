@@ -189,19 +189,17 @@ inline bool taps_are_shifts(const Conv2dGeometry& g) {
   return g.stride_w == 1 && g.stride_h * g.in_w == g.out_w;
 }
 
-// Bit q set where panel column q of tap (i, j) reads inside the input (q < count).
-inline uint64_t tap_lanes(const Conv2dGeometry& g, int64_t i, int64_t j, const PixelRun* runs,
-                          int n_runs) {
-  int64_t lo, hi;
-  valid_columns(g, j * g.dilation_w - g.pad_w, lo, hi);
+// Bit q set where panel column q of tap (i, j) reads inside the input (q < count): the
+// lanes of tap_segments' segments.
+template <typename T>
+uint64_t tap_lanes(const Conv2dGeometry& g, int64_t i, int64_t j, const PixelRun* runs,
+                   int n_runs) {
+  Segment<T> segments[Tiles<T>::nr];
+  bool covered;
+  const int n = tap_segments<T>(g, i, j, runs, n_runs, segments, covered);
   uint64_t bits = 0;
-  for (int r = 0; r < n_runs; ++r) {
-    const PixelRun& run = runs[r];
-    const int64_t ih = run.oh * g.stride_h - g.pad_h + i * g.dilation_h;
-    const int64_t a = std::max(lo, run.ow0), b = std::min(hi, run.ow0 + run.len);
-    if (ih >= 0 && ih < g.in_h && a < b)
-      bits |= ((uint64_t{1} << (b - a)) - 1) << (run.q0 + a - run.ow0);
-  }
+  for (int s = 0; s < n; ++s)
+    bits |= ((uint64_t{1} << segments[s].len) - 1) << segments[s].slot;
   return bits;
 }
 
@@ -220,7 +218,7 @@ void move_shifted_panel(std::conditional_t<kScatter, T*, const T*> image,
     const int64_t k_first = k0 + ((t - k0 % taps) + taps) % taps;  // rows c * taps + t
     if (k_first >= k1) continue;
     const int64_t i = t / g.kernel_w, j = t % g.kernel_w;
-    const uint64_t bits = tap_lanes(g, i, j, runs, n_runs);
+    const uint64_t bits = tap_lanes<T>(g, i, j, runs, n_runs);
     if (kScatter && bits == 0) continue;
     typename Ops::Mask mask[NV];
     for (int v = 0; v < NV; ++v) mask[v] = Ops::from_bits(bits >> (v * L));
