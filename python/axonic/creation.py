@@ -23,11 +23,14 @@ def _float_dtype(dtype) -> np.dtype:
     return np.dtype(np.float32) if dtype is None else as_dtype(dtype)
 
 
-def _check_device(device: str) -> None:
-    if device != "cpu":
-        from .backends import get_backend
+def _on_device(array, device: str):
+    """``array`` (made on the host) moved to ``device``; raises with the reason CUDA
+    cannot be used. Host-first creation keeps seeded random tensors identical on
+    every device."""
+    from .backends import array_to_device, parse_device
 
-        get_backend(device)  # raises with the reason the device cannot be used
+    device = parse_device(device)
+    return array if device == "cpu" else array_to_device(array, device)
 
 
 def tensor(data: Any, dtype=None, requires_grad: bool = False, device: str = "cpu") -> Tensor:
@@ -36,13 +39,17 @@ def tensor(data: Any, dtype=None, requires_grad: bool = False, device: str = "cp
     Python floats become float32; NumPy arrays and scalars keep float32/float64; integers
     become int64.
     """
-    _check_device(device)
-    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+    from .backends import array_to_device, parse_device
+
+    t = Tensor(data, dtype=dtype, requires_grad=requires_grad)
+    target = parse_device(device)
+    if target != t.device:
+        t._data = array_to_device(t._data, target)
+    return t
 
 
 def _make(array: np.ndarray, requires_grad: bool, device: str) -> Tensor:
-    _check_device(device)
-    t = Tensor._wrap(array)
+    t = Tensor._wrap(_on_device(array, device))
     return t.requires_grad_(True) if requires_grad else t
 
 

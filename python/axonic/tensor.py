@@ -96,7 +96,7 @@ class Tensor:
 
     @property
     def device(self) -> str:
-        return "cpu" if isinstance(self._data, np.ndarray) else "cuda"
+        return "cuda" if hasattr(self._data, "__cuda_array_interface__") else "cpu"
 
     @property
     def is_leaf(self) -> bool:
@@ -173,14 +173,17 @@ class Tensor:
         return self.astype(np.int64)
 
     def to(self, target) -> Tensor:
-        """``to('cpu')``, ``to('cuda')`` or ``to(dtype)``."""
-        if isinstance(target, str) and target in ("cpu", "cuda"):
-            if target == self.device:
-                return self
-            from .backends import get_backend
+        """``to('cpu')``, ``to('cuda')`` (a copy on that device, differentiable: the
+        gradient flows back to this tensor's device) or ``to(dtype)``."""
+        if isinstance(target, str) and (target in ("cpu", "cuda") or target.startswith("cuda:")):
+            from .backends import array_to_device, parse_device
 
-            get_backend(target)  # raises the explanation of why the device is unavailable
-            raise RuntimeError(f"moving tensors to {target} is not supported by this build")
+            device = parse_device(target)
+            if device == self.device:
+                return self
+            if self.requires_grad and is_grad_enabled():
+                return _ToDevice.apply(self, device)
+            return Tensor._wrap(array_to_device(self._data, device))
         return self.astype(target)
 
     def cpu(self) -> Tensor:
@@ -238,7 +241,8 @@ class Tensor:
         """Scalars and arrays become constant tensors of this tensor's dtype and device."""
         if isinstance(other, Tensor):
             return other
-        return Tensor(other, dtype=self.dtype if self.dtype.kind == "f" else None)
+        constant = Tensor(other, dtype=self.dtype if self.dtype.kind == "f" else None)
+        return constant if self.device == "cpu" else constant.to(self.device)
 
     def __add__(self, other):
         return ew.Add.apply(self, self._operand(other))
@@ -428,6 +432,23 @@ class Tensor:
 
     def log_softmax(self, axis: int = -1):
         return nn_ops.Softmax.apply(self, axis, True)
+
+
+class _ToDevice(Function):
+    """A copy on another device; the gradient is copied back."""
+
+    @staticmethod
+    def forward(ctx, x, device):
+        from .backends import array_to_device
+
+        ctx.source = "cuda" if hasattr(x, "__cuda_array_interface__") else "cpu"
+        return array_to_device(x, device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .backends import array_to_device
+
+        return array_to_device(grad, ctx.source)
 
 
 class _Cast(Function):

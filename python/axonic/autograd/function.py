@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..backends import get_backend
 from ..grad_mode import is_grad_enabled
 from ..memory import cached_arrays
@@ -69,9 +71,13 @@ class Function:
         raw = [a._data if isinstance(a, Tensor) else a for a in args]
         record = is_grad_enabled() and any(t.requires_grad for t in tensors)
         ctx = Context(get_backend(device), tuple(t.requires_grad for t in tensors))
-        # asarray: NumPy reductions return scalars, a Tensor always holds an array
         with cached_arrays():
-            out = Tensor._wrap(ctx.xp.asarray(cls.forward(ctx, *raw)))
+            result = cls.forward(ctx, *raw)
+        # NumPy reductions return scalars, and a Tensor always holds an array. A device
+        # move (Tensor.to) returns an array of the other device, which stays as it is.
+        if not isinstance(result, np.ndarray) and not hasattr(result, "__cuda_array_interface__"):
+            result = ctx.xp.asarray(result)
+        out = Tensor._wrap(result)
         if record:
             out.requires_grad = True
             out._node = Node(cls, ctx, tensors)

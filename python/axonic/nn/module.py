@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from ..backends import get_backend
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -142,12 +143,15 @@ class Module:
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
 
     # ----- dtype / device -----------------------------------------------------------------
-    def _apply_to_tensors(self, convert) -> Module:
+    def _apply_to_tensors(self, convert, keep_grads: bool = False) -> Module:
         for module in self.modules():
             for param in module._parameters.values():
                 if param is not None:
                     param._data = convert(param._data)
-                    param.grad = None
+                    if keep_grads and param.grad is not None:
+                        param.grad._data = convert(param.grad._data)
+                    else:
+                        param.grad = None
             for buf in module._buffers.values():
                 if buf is not None:
                     buf._data = convert(buf._data)
@@ -160,15 +164,26 @@ class Module:
         return self._apply_to_tensors(lambda a: a.astype(np.float32) if a.dtype.kind == "f" else a)
 
     def to(self, target) -> Module:
-        """``to('cpu')``, ``to('cuda')``, or ``to(dtype)`` for every parameter and buffer."""
-        if isinstance(target, str) and target in ("cpu", "cuda"):
-            for param in self.parameters():
-                param.to(target)  # raises when the device is unavailable
-            return self
+        """``to('cpu')``, ``to('cuda')``, or ``to(dtype)`` for every parameter and buffer,
+        in place: the Parameter objects stay the same (an optimizer made before keeps
+        working) and their gradients move with them."""
+        if isinstance(target, str) and (target in ("cpu", "cuda") or target.startswith("cuda:")):
+            from ..backends import array_to_device, parse_device
+
+            device = parse_device(target)
+            if device == "cuda":
+                get_backend("cuda")  # the reason CUDA cannot be used, before anything moves
+            return self._apply_to_tensors(lambda a: array_to_device(a, device), keep_grads=True)
         from ..tensor import as_dtype
 
         dtype = as_dtype(target)
         return self._apply_to_tensors(lambda a: a.astype(dtype) if a.dtype.kind == "f" else a)
+
+    def cuda(self) -> Module:
+        return self.to("cuda")
+
+    def cpu(self) -> Module:
+        return self.to("cpu")
 
     # ----- state --------------------------------------------------------------------------
     def state_dict(self) -> OrderedDict[str, np.ndarray]:

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..backends import get_backend
+from ..backends import array_to_device, get_backend
 from ..grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
 
@@ -46,6 +46,8 @@ class GroupBatch:
         for state, param in zip(self.states, self.params):
             if name not in state:
                 state[name] = self.backend.xp.full_like(param, fill)
+            elif _device_of(state[name]) != self.backend.device:  # the model moved (Module.to)
+                state[name] = array_to_device(state[name], self.backend.device)
             out.append(state[name])
         return out
 
@@ -162,6 +164,9 @@ class Optimizer:
                 raise ValueError(f"{where}: its gradient is {grad.dtype}{list(grad.shape)} but the "
                                  f"parameter is {param.dtype}{list(param.shape)}; a gradient "
                                  "must match its parameter's shape and dtype")
+            if p.grad.device != p.device:
+                raise RuntimeError(f"{where} is on {p.device} but its gradient is on "
+                                   f"{p.grad.device}; move both with Module.to / Tensor.to")
             if param.dtype not in (np.float32, np.float64):
                 raise ValueError(f"{where} is {param.dtype}; optimizers update float32 or "
                                  "float64 parameters")
@@ -217,7 +222,8 @@ class Optimizer:
                     if tuple(v.shape) != param.shape:
                         raise ValueError(f"load_state_dict: {name} of parameter {i} has shape "
                                          f"{tuple(v.shape)} but the parameter has {param.shape}")
-                    restored[name] = xp.array(v, dtype=param.dtype, order="C")
+                    restored[name] = xp.array(array_to_device(v, param.device),
+                                              dtype=param.dtype, order="C")
                 else:
                     restored[name] = copy.deepcopy(v)
             new_state[id(param)] = restored
@@ -229,6 +235,10 @@ class Optimizer:
 def _c_contiguous(array, xp):
     """The array itself when C-contiguous (0-d arrays keep their shape), else a copy."""
     return array if array.flags.c_contiguous else xp.ascontiguousarray(array)
+
+
+def _device_of(array) -> str:
+    return "cuda" if hasattr(array, "__cuda_array_interface__") else "cpu"
 
 
 def _is_buffer(value: Any) -> bool:
