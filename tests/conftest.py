@@ -1,5 +1,5 @@
-"""Shared test helpers: the ``device`` fixture, ``assert_close``, ``gradcheck`` and
-``run_python``.
+"""Shared test helpers: the ``device`` and ``cuda_kernels`` fixtures, ``assert_close``,
+``gradcheck`` and ``run_python``.
 
 Test files import the helpers with ``from conftest import assert_close, gradcheck``
 (pytest puts this directory on sys.path). Nothing here is copied elsewhere.
@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -17,6 +18,8 @@ import pytest
 
 import axonic
 from axonic import _cpu
+from cuda_emulator import fixture as cuda_fixture
+from cuda_emulator.build import EmulatorBuildError, EmulatorUnavailable
 
 
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
@@ -55,6 +58,26 @@ def simd_level(request) -> str:
     _cpu.set_simd_level(request.param)
     yield request.param
     _cpu.set_simd_level(original)
+
+
+@pytest.fixture(scope="session", params=["emulated", "gpu"])
+def cuda_kernels(request) -> cuda_fixture.CudaKernels:
+    """axonic's CUDA kernels, run two ways: "emulated" (compiled for the CPU emulator in
+    tests/cuda_emulator, on every machine with g++) and "gpu" (axonic._cuda on CuPy
+    arrays; skipped without CuPy and a usable GPU). The API (``K.backend``,
+    ``K.to_device``, ``K.to_host``, ``K.empty``, ``K.emulated``) is documented in
+    tests/cuda_emulator/fixture.py."""
+    if request.param == "gpu":
+        reason = cuda_fixture.gpu_unavailable_reason()
+        if reason is not None:
+            pytest.skip(reason)
+        return cuda_fixture.gpu_kernels()
+    try:
+        return cuda_fixture.emulated_kernels(Path(__file__).resolve().parent.parent)
+    except EmulatorUnavailable as error:
+        pytest.skip(f"CUDA emulator unavailable: {error}")
+    except EmulatorBuildError as error:
+        pytest.fail(f"building the emulated CUDA module failed:\n{error}", pytrace=False)
 
 
 def to_numpy(x) -> np.ndarray:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import axonic
 from axonic.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -118,3 +119,13 @@ def test_resnet_cifar_like_example_reports_throughput_and_accuracy():
     accuracy = float(re.search(r"test accuracy: ([\d.]+)%", out).group(1))
     assert throughput > 0 and 0.0 <= accuracy <= 100.0
     assert "resnet18 width 4" in out and "epoch   1/1" in out
+
+
+def test_cpu_vs_gpu_example_reports_images_per_second_per_device():
+    out = run_example("cpu_vs_gpu.py", "--steps", "4", "--batch-size", "16", "--warmup", "1")
+    rows = dict(re.findall(r"^(cpu|cuda)\s+(\d+)\s+[\d.]+$", out, flags=re.M))
+    assert float(rows["cpu"]) > 0
+    if axonic.cuda.is_available():
+        assert float(rows["cuda"]) > 0 and "as many images per second" in out
+    else:
+        assert "CUDA skipped: " in out

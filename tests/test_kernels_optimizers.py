@@ -13,15 +13,24 @@ and huge gradients), and bad input to the ``axonic._cpu`` bindings and to
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
-
 import numpy as np
 import pytest
 
 from axonic import _cpu
 from axonic.backends import cpu, reference
 from conftest import assert_close
+from optimizer_cases import (
+    KERNELS,
+    OPTION_GRID,
+    TOLERANCES,
+    arrays_written,
+    assert_calls_close,
+    copy_call,
+    full_options,
+    grid_id,
+    make_call,
+    next_step,
+)
 
 SMALL_SHAPES = ((), (7,), (3, 11), (127,), (1, 257), (0, 3), (2, 1, 3, 1))
 # 33005 elements in total (>= 32768: threaded); 20000 is a chunk of 16384 and a short one.
@@ -29,248 +38,24 @@ LARGE_SHAPES = ((100, 200), (5,), (13000,))
 SHAPE_SETS = {"awkward": SMALL_SHAPES, "threaded": LARGE_SHAPES}
 DTYPES = (np.float32, np.float64)
 STEPS = 3
-# float32: the kernel's float32 arithmetic against float64 arithmetic rounded to float32.
-TOLERANCES = {np.float32: dict(rtol=1e-5, atol=1e-6), np.float64: dict(rtol=1e-12, atol=1e-12)}
-
-
-# ----- one description per kernel ---------------------------------------------------------
-@dataclass(frozen=True)
-class KernelSpec:
-    """A kernel's state lists (name -> how to fill it) and its scalar options."""
-
-    name: str
-    states: dict
-    scalars: dict
-    coefficient_width: int
-
-    def used_states(self, options: dict) -> list[str]:
-        return [s for s in self.states if _state_used(self.name, s, options)]
-
-
-def _state_used(kernel: str, state: str, options: dict) -> bool:
-    if state == "momentum_buffers":
-        return options["momentum"] != 0
-    if state == "grad_avgs":
-        return options["centered"]
-    if state == "max_exp_avg_sqs":
-        return options["amsgrad"]
-    return True
-
-
-KERNELS = {
-    "sgd_update": KernelSpec(
-        "sgd_update", {"momentum_buffers": "signed"},
-        dict(lr=0.05, dampening=0.3), 2),
-    "adagrad_update": KernelSpec(
-        "adagrad_update", {"sums": "positive"}, dict(lr=0.1, lr_decay=0.01, eps=1e-10), 1),
-    "rmsprop_update": KernelSpec(
-        "rmsprop_update",
-        {"square_avgs": "positive", "grad_avgs": "centered", "momentum_buffers": "signed"},
-        dict(lr=0.01, alpha=0.9, eps=1e-8), 0),
-    "adadelta_update": KernelSpec(
-        "adadelta_update", {"square_avgs": "positive", "acc_deltas": "positive"},
-        dict(lr=1.0, rho=0.9, eps=1e-6), 0),
-    "adam_update": KernelSpec(
-        "adam_update",
-        {"exp_avgs": "signed", "exp_avg_sqs": "positive", "max_exp_avg_sqs": "maximum"},
-        dict(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8), 2),
-    "adamax_update": KernelSpec(
-        "adamax_update", {"exp_avgs": "signed", "exp_infs": "positive"},
-        dict(lr=0.02, beta1=0.9, beta2=0.999, eps=1e-8), 1),
-    "nadam_update": KernelSpec(
-        "nadam_update", {"exp_avgs": "signed", "exp_avg_sqs": "positive"},
-        dict(lr=0.02, beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=4e-3), 3),
-}
-
-
-def _option_grid() -> list[tuple[str, dict]]:
-    """(kernel, options) for every combination of the options that change a formula."""
-    grid = []
-    flags = (False, True)
-    for momentum, weight_decay, maximize in itertools.product((0.0, 0.9), (0.0, 0.01), flags):
-        for nesterov in (flags if momentum else (False,)):
-            grid.append(("sgd_update", dict(momentum=momentum, weight_decay=weight_decay,
-                                            nesterov=nesterov, maximize=maximize)))
-    for weight_decay, maximize in itertools.product((0.0, 0.01), flags):
-        for kernel in ("adagrad_update", "adadelta_update", "adamax_update"):
-            grid.append((kernel, dict(weight_decay=weight_decay, maximize=maximize)))
-        for centered, momentum in itertools.product(flags, (0.0, 0.9)):
-            grid.append(("rmsprop_update", dict(weight_decay=weight_decay, maximize=maximize,
-                                                centered=centered, momentum=momentum)))
-    # decoupled weight decay only differs from coupled when there is weight decay.
-    decays = ((0.0, False), (0.01, False), (0.05, True))
-    for (weight_decay, decoupled), maximize in itertools.product(decays, flags):
-        common = dict(weight_decay=weight_decay, decoupled_weight_decay=decoupled,
-                      maximize=maximize)
-        grid.append(("nadam_update", common))
-        for amsgrad in flags:
-            grid.append(("adam_update", dict(common, amsgrad=amsgrad)))
-    return grid
-
-
-def _grid_id(case: tuple[str, dict]) -> str:
-    kernel, options = case
-    parts = [kernel.replace("_update", "")]
-    for key, value in options.items():
-        if value is True:
-            parts.append(key)
-        elif value not in (False, 0, 0.0):
-            parts.append(f"{key}={value}")
-    return "-".join(parts)
-
-
-OPTION_GRID = _option_grid()
-
-
-# ----- building and running calls ---------------------------------------------------------
-def _coefficients(spec: KernelSpec, options: dict, steps: np.ndarray) -> np.ndarray | None:
-    """The per-tensor scalars the Python optimizer would pass at these step counts."""
-    s = spec.scalars
-    if spec.name == "sgd_update":
-        first = steps == 1  # a buffer's first step: b = g
-        columns = [np.where(first, 0.0, options["momentum"]),
-                   np.where(first, 1.0, 1.0 - s["dampening"])]
-    elif spec.name == "adagrad_update":
-        columns = [s["lr"] / (1.0 + (steps - 1.0) * s["lr_decay"])]
-    elif spec.name == "adam_update":
-        columns = [s["lr"] / (1.0 - s["beta1"] ** steps), np.sqrt(1.0 - s["beta2"] ** steps)]
-    elif spec.name == "adamax_update":
-        columns = [s["lr"] / (1.0 - s["beta1"] ** steps)]
-    elif spec.name == "nadam_update":
-        columns = [[], [], []]
-        for t in steps:
-            mu = [s["beta1"] * (1.0 - 0.5 * 0.96 ** (k * s["momentum_decay"]))
-                  for k in range(1, int(t) + 2)]
-            product, product_next = np.prod(mu[:-1]), np.prod(mu)
-            columns[0].append(s["lr"] * (1.0 - mu[-2]) / (1.0 - product))
-            columns[1].append(s["lr"] * mu[-1] / (1.0 - product_next))
-            columns[2].append(1.0 - s["beta2"] ** t)
-    else:
-        return None
-    return np.ascontiguousarray(np.stack([np.asarray(c, dtype=np.float64) for c in columns],
-                                         axis=1))
-
-
-def _scalar_arguments(spec: KernelSpec, options: dict) -> dict:
-    s = spec.scalars
-    name = spec.name
-    if name == "sgd_update":
-        return dict(lr=s["lr"], momentum=options["momentum"], weight_decay=options["weight_decay"],
-                    nesterov=options["nesterov"], maximize=options["maximize"])
-    if name == "adagrad_update":
-        return dict(weight_decay=options["weight_decay"], eps=s["eps"],
-                    maximize=options["maximize"])
-    if name == "rmsprop_update":
-        return dict(lr=s["lr"], alpha=s["alpha"], eps=s["eps"],
-                    weight_decay=options["weight_decay"], momentum=options["momentum"],
-                    centered=options["centered"], maximize=options["maximize"])
-    if name == "adadelta_update":
-        return dict(lr=s["lr"], rho=s["rho"], eps=s["eps"], weight_decay=options["weight_decay"],
-                    maximize=options["maximize"])
-    if name == "adam_update":
-        return dict(lr=s["lr"], beta1=s["beta1"], beta2=s["beta2"], eps=s["eps"],
-                    weight_decay=options["weight_decay"],
-                    decoupled_weight_decay=options["decoupled_weight_decay"],
-                    amsgrad=options["amsgrad"], maximize=options["maximize"])
-    if name == "adamax_update":
-        return dict(beta1=s["beta1"], beta2=s["beta2"], eps=s["eps"],
-                    weight_decay=options["weight_decay"], maximize=options["maximize"])
-    return dict(lr=s["lr"], beta1=s["beta1"], beta2=s["beta2"], eps=s["eps"],
-                weight_decay=options["weight_decay"],
-                decoupled_weight_decay=options["decoupled_weight_decay"],
-                maximize=options["maximize"])
-
-
-def _random_states(spec: KernelSpec, options: dict, shapes, dtype, rng) -> dict:
-    """Valid nonzero state: squared averages > 0, |centered average| < sqrt(square avg)
-    (so the centered variance stays >= 0), the amsgrad maximum near the average."""
-    states = {}
-    for name in spec.states:
-        states[name] = []
-    for shape in shapes:
-        fills = {}
-        for name, kind in spec.states.items():
-            if kind == "signed":
-                fills[name] = rng.standard_normal(shape) * 0.5
-            elif kind == "positive":
-                fills[name] = rng.uniform(0.05, 2.0, shape)
-            elif kind == "centered":
-                fills[name] = rng.uniform(-0.9, 0.9, shape) * np.sqrt(fills["square_avgs"])
-            else:  # "maximum": sometimes above, sometimes below the running average
-                fills[name] = fills["exp_avg_sqs"] * rng.uniform(0.5, 1.5, shape)
-        for name in spec.states:
-            states[name].append(np.array(fills[name], dtype=dtype, order="C"))
-    return {name: (arrays if _state_used(spec.name, name, options) else [])
-            for name, arrays in states.items()}
-
-
-def _make_call(kernel: str, options: dict, shapes, dtype, seed: int = 0) -> dict:
-    """Keyword arguments of one call (params, random grads, state, coefficients)."""
-    spec = KERNELS[kernel]
-    rng = np.random.default_rng(seed)
-    params = [np.array(rng.standard_normal(s), dtype=dtype, order="C") for s in shapes]
-    grads = [np.array(rng.standard_normal(s), dtype=dtype, order="C") for s in shapes]
-    call = dict(params=params, grads=grads, **_random_states(spec, options, shapes, dtype, rng))
-    call.update(_scalar_arguments(spec, options))
-    if spec.coefficient_width:
-        # Tensors at different step counts (one at its first step) in one call.
-        call["coefficients"] = _coefficients(spec, options, 1.0 + np.arange(len(shapes)) % 4)
-    return call
-
-
-def _copy(value):
-    return value.copy() if isinstance(value, np.ndarray) else value
-
-
-def _copy_call(call: dict) -> dict:
-    return {k: ([_copy(a) for a in v] if isinstance(v, list) else _copy(v))
-            for k, v in call.items()}
-
-
-def _arrays_written(call: dict) -> dict[str, list[np.ndarray]]:
-    return {k: v for k, v in call.items() if isinstance(v, list) and k != "grads"}
-
-
-def _next_step(kernel: str, options: dict, calls: list[dict], step: int, rng) -> None:
-    """Fresh gradients (the same in every call) and the next step's coefficients."""
-    spec = KERNELS[kernel]
-    grads = [rng.standard_normal(g.shape) for g in calls[0]["grads"]]
-    steps = 1.0 + np.arange(len(grads)) % 4 + step
-    for call in calls:
-        call["grads"] = [np.array(g, dtype=c.dtype, order="C")
-                         for g, c in zip(grads, call["grads"])]
-        if spec.coefficient_width:
-            call["coefficients"] = _coefficients(spec, options, steps)
-
-
-def _assert_calls_close(actual: dict, expected: dict, dtype, what: str, **tolerance) -> None:
-    tolerance = tolerance or TOLERANCES[dtype]
-    for name, arrays in _arrays_written(expected).items():
-        assert len(actual[name]) == len(arrays)
-        for i, (a, e) in enumerate(zip(actual[name], arrays)):
-            assert a.dtype == dtype and a.shape == e.shape
-            try:
-                assert_close(a, e, **tolerance)
-            except AssertionError as error:
-                raise AssertionError(f"{what}: {name}[{i}] {e.shape}: {error}") from None
 
 
 # ----- cpu against reference --------------------------------------------------------------
 @pytest.mark.parametrize("shape_set", SHAPE_SETS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
-@pytest.mark.parametrize("case", OPTION_GRID, ids=[_grid_id(c) for c in OPTION_GRID])
+@pytest.mark.parametrize("case", OPTION_GRID, ids=[grid_id(c) for c in OPTION_GRID])
 def test_kernel_matches_reference(case, dtype, shape_set, simd_level):
     kernel, options = case
     shapes = SHAPE_SETS[shape_set]
-    native = _make_call(kernel, options, shapes, dtype)
-    oracle = _copy_call(native)
+    native = make_call(kernel, options, shapes, dtype)
+    oracle = copy_call(native)
     rng = np.random.default_rng(1)
     for step in range(STEPS):
         if step:
-            _next_step(kernel, options, [native, oracle], step, rng)
+            next_step(kernel, options, [native, oracle], step, rng)
         getattr(cpu, kernel)(**native)
         getattr(reference, kernel)(**oracle)
-        _assert_calls_close(native, oracle, dtype, f"step {step + 1}")
+        assert_calls_close(native, oracle, dtype, f"step {step + 1}")
     if shape_set == "awkward":
         assert native["params"][0].shape == ()
 
@@ -281,35 +66,21 @@ def test_every_backend_exposes_the_kernel(kernel):
     assert callable(getattr(reference, kernel))
 
 
-def _full_options(kernel: str) -> dict:
-    """The options that use every state list of a kernel (and its weight decay)."""
-    return {
-        "sgd_update": dict(momentum=0.9, weight_decay=0.01, nesterov=True, maximize=False),
-        "adagrad_update": dict(weight_decay=0.01, maximize=False),
-        "rmsprop_update": dict(weight_decay=0.01, maximize=False, centered=True, momentum=0.9),
-        "adadelta_update": dict(weight_decay=0.01, maximize=False),
-        "adam_update": dict(weight_decay=0.01, decoupled_weight_decay=False, amsgrad=True,
-                            maximize=False),
-        "adamax_update": dict(weight_decay=0.01, maximize=False),
-        "nadam_update": dict(weight_decay=0.01, decoupled_weight_decay=False, maximize=False),
-    }[kernel]
-
-
 # ----- extreme values ---------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_nan_gradient_poisons_exactly_its_element(kernel, dtype, simd_level):
-    options = _full_options(kernel)
-    native = _make_call(kernel, options, SMALL_SHAPES + LARGE_SHAPES, dtype)
+    options = full_options(kernel)
+    native = make_call(kernel, options, SMALL_SHAPES + LARGE_SHAPES, dtype)
     # (tensor, flat element): in a vector tail, mid-vector, at the end of a chunk of
     # the threaded tensor and at the very end of the list.
     poisoned = [(4, 255), (2, 16), (7, 16383), (9, 12999)]
     for tensor, element in poisoned:
         native["grads"][tensor].reshape(-1)[element] = np.nan
-    oracle = _copy_call(native)
+    oracle = copy_call(native)
     getattr(cpu, kernel)(**native)
     getattr(reference, kernel)(**oracle)
-    _assert_calls_close(native, oracle, dtype, "NaN gradient")
+    assert_calls_close(native, oracle, dtype, "NaN gradient")
     for i, p in enumerate(native["params"]):
         expected_nan = np.zeros(p.size, dtype=bool)
         expected_nan[[element for tensor, element in poisoned if tensor == i]] = True
@@ -321,39 +92,39 @@ def test_nan_gradient_poisons_exactly_its_element(kernel, dtype, simd_level):
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_zero_gradients_from_zero_state_leave_params_unchanged(kernel, dtype, simd_level):
-    options = dict(_full_options(kernel), weight_decay=0.0)
-    native = _make_call(kernel, options, SMALL_SHAPES + LARGE_SHAPES, dtype)
-    for name, arrays in _arrays_written(native).items():
+    options = dict(full_options(kernel), weight_decay=0.0)
+    native = make_call(kernel, options, SMALL_SHAPES + LARGE_SHAPES, dtype)
+    for name, arrays in arrays_written(native).items():
         if name != "params":
             for a in arrays:
                 a[...] = 0.0
     for g in native["grads"]:
         g[...] = 0.0
     before = [p.copy() for p in native["params"]]
-    oracle = _copy_call(native)
+    oracle = copy_call(native)
     getattr(cpu, kernel)(**native)
     getattr(reference, kernel)(**oracle)
-    _assert_calls_close(native, oracle, dtype, "zero gradients")
+    assert_calls_close(native, oracle, dtype, "zero gradients")
     for p, p0 in zip(native["params"], before):
         np.testing.assert_array_equal(p, p0)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("case", [c for c in OPTION_GRID if c[1].get("maximize") is False],
-                         ids=_grid_id)
+                         ids=grid_id)
 def test_huge_gradients(case, dtype):
     # Large but with squares still finite in float32 (1e36 < 3.4e38), so float32
     # and float64 arithmetic round alike.
     kernel, options = case
     scale = 1e18 if dtype == np.float32 else 1e150
-    native = _make_call(kernel, options, SMALL_SHAPES, dtype)
+    native = make_call(kernel, options, SMALL_SHAPES, dtype)
     for g in native["grads"]:
         g *= scale
-    oracle = _copy_call(native)
+    oracle = copy_call(native)
     for _ in range(2):
         getattr(cpu, kernel)(**native)
         getattr(reference, kernel)(**oracle)
-        for name, arrays in _arrays_written(oracle).items():
+        for name, arrays in arrays_written(oracle).items():
             for i, (a, e) in enumerate(zip(native[name], arrays)):
                 assert np.isfinite(a).all(), f"{name}[{i}] not finite"
                 # Cancellation in lerp/sums leaves errors relative to the largest term.
@@ -366,16 +137,16 @@ def test_overflowing_squares_in_float64_match_reference(kernel, simd_level):
     # Not centered RMSprop: v - a^2 is inf - inf = NaN in the reference and in the
     # generic loop, but the AVX2/AVX-512 loops contract it into one FMA (built with
     # -ffp-contract=fast), which keeps a^2 unrounded and gives inf, so a finite step.
-    options = dict(_full_options(kernel), **({"centered": False} if kernel == "rmsprop_update"
+    options = dict(full_options(kernel), **({"centered": False} if kernel == "rmsprop_update"
                                              else {}))
-    native = _make_call(kernel, options, SMALL_SHAPES, np.float64)
+    native = make_call(kernel, options, SMALL_SHAPES, np.float64)
     for g in native["grads"]:
         g *= 1e200
-    oracle = _copy_call(native)
+    oracle = copy_call(native)
     getattr(cpu, kernel)(**native)
     with np.errstate(over="ignore", invalid="ignore"):
         getattr(reference, kernel)(**oracle)
-    for name, arrays in _arrays_written(oracle).items():
+    for name, arrays in arrays_written(oracle).items():
         for a, e in zip(native[name], arrays):
             np.testing.assert_array_equal(np.isnan(a), np.isnan(e), err_msg=name)
             np.testing.assert_array_equal(np.isinf(a), np.isinf(e), err_msg=name)
@@ -386,22 +157,22 @@ def test_overflowing_squares_in_float64_match_reference(kernel, simd_level):
 @pytest.mark.parametrize("backend", [cpu, reference], ids=["cpu", "reference"])
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_empty_parameter_list_is_a_no_op(kernel, backend):
-    call = _make_call(kernel, _full_options(kernel), [], np.float32)
+    call = make_call(kernel, full_options(kernel), [], np.float32)
     if KERNELS[kernel].coefficient_width:
         call["coefficients"] = np.zeros((0, KERNELS[kernel].coefficient_width))
-    assert call["params"] == [] and all(v == [] for v in _arrays_written(call).values())
+    assert call["params"] == [] and all(v == [] for v in arrays_written(call).values())
     assert getattr(backend, kernel)(**call) is None
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_read_only_gradients_are_accepted(kernel):
-    native = _make_call(kernel, _full_options(kernel), SMALL_SHAPES, np.float32)
+    native = make_call(kernel, full_options(kernel), SMALL_SHAPES, np.float32)
     for g in native["grads"]:
         g.flags.writeable = False
-    oracle = _copy_call(native)
+    oracle = copy_call(native)
     getattr(cpu, kernel)(**native)
     getattr(reference, kernel)(**oracle)
-    _assert_calls_close(native, oracle, np.float32, "read-only grads")
+    assert_calls_close(native, oracle, np.float32, "read-only grads")
 
 
 def test_sgd_first_step_coefficients_start_the_buffer_at_the_gradient():
@@ -417,13 +188,13 @@ def test_sgd_first_step_coefficients_start_the_buffer_at_the_gradient():
 
 # ----- bad input to the bindings ----------------------------------------------------------
 def _valid_adam(n: int = 2, dtype=np.float32, amsgrad: bool = True) -> dict:
-    return _make_call("adam_update", dict(weight_decay=0.0, decoupled_weight_decay=False,
+    return make_call("adam_update", dict(weight_decay=0.0, decoupled_weight_decay=False,
                                           amsgrad=amsgrad, maximize=False),
                       [(5,), (2, 3)][:n], dtype)
 
 
 def _valid_sgd(momentum: float = 0.9) -> dict:
-    return _make_call("sgd_update", dict(momentum=momentum, weight_decay=0.0, nesterov=False,
+    return make_call("sgd_update", dict(momentum=momentum, weight_decay=0.0, nesterov=False,
                                          maximize=False), [(5,), (2, 3)], np.float32)
 
 
@@ -537,11 +308,11 @@ BAD_CALLS = list(_bad_calls())
 def test_bad_input_raises_and_writes_nothing(case):
     _, kernel, breaker, exception, pattern = case
     call = breaker(_valid_adam() if kernel == "adam_update" else _valid_sgd())
-    before = _copy_call(call)
+    before = copy_call(call)
     with pytest.raises(exception, match=pattern):
         getattr(_cpu, kernel)(**call)
     # Validation happens before any element is written.
-    for name, arrays in _arrays_written(call).items():
+    for name, arrays in arrays_written(call).items():
         for a, b in zip(arrays, before[name]):
             if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
                 np.testing.assert_array_equal(a, b)
@@ -551,7 +322,7 @@ def test_bad_input_raises_and_writes_nothing(case):
 @pytest.mark.parametrize("flag, state", [("centered", "grad_avgs"),
                                          ("momentum", "momentum_buffers")])
 def test_rmsprop_optional_states_follow_their_options(kernel, flag, state):
-    on = _make_call(kernel, _full_options(kernel), [(4,)], np.float64)
+    on = make_call(kernel, full_options(kernel), [(4,)], np.float64)
     off = dict(on, **{flag: 0.0 if flag == "momentum" else False})
     with pytest.raises(ValueError, match=f"{state} must be empty"):
         _cpu.rmsprop_update(**off)
@@ -561,8 +332,8 @@ def test_rmsprop_optional_states_follow_their_options(kernel, flag, state):
 
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_every_kernel_checks_list_lengths_and_shapes(kernel):
-    call = _make_call(kernel, _full_options(kernel), [(3,), (4,)], np.float64)
-    for name in _arrays_written(call):
+    call = make_call(kernel, full_options(kernel), [(3,), (4,)], np.float64)
+    for name in arrays_written(call):
         if name != "params":
             with pytest.raises(ValueError, match=name):
                 getattr(_cpu, kernel)(**dict(call, **{name: call[name][:1]}))
@@ -580,8 +351,8 @@ def test_every_kernel_checks_list_lengths_and_shapes(kernel):
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_a_missing_state_list_is_a_value_error(kernel, backend):
     # Both backends answer alike: a ValueError naming the list (not an IndexError).
-    call = _make_call(kernel, _full_options(kernel), [(3,), (4,)], np.float64)
-    for name in _arrays_written(call):
+    call = make_call(kernel, full_options(kernel), [(3,), (4,)], np.float64)
+    for name in arrays_written(call):
         if name != "params":
             with pytest.raises(ValueError, match=name):
                 getattr(backend, kernel)(**dict(call, **{name: []}))

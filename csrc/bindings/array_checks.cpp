@@ -42,18 +42,15 @@ FloatArray to_float_array(py::array a, const char* name, bool writable) {
   return FloatArray{std::move(a), t, std::move(shape), data};
 }
 
-std::vector<int64_t> byte_strides(const py::array& a) {
-  return std::vector<int64_t>(a.strides(), a.strides() + a.ndim());
-}
-
 // [lo, hi): the bytes an array touches; empty for an array without elements.
-std::pair<const char*, const char*> byte_range(const FloatArray& x) {
-  auto lo = static_cast<const char*>(x.data);
+std::pair<uintptr_t, uintptr_t> byte_range(const ArrayLayout& x) {
+  uintptr_t lo = x.data;
   if (x.size() == 0) return {lo, lo};
-  const char* hi = lo + x.array.itemsize();
-  for (int64_t i = 0; i < x.ndim(); ++i) {
-    const int64_t stride = x.array.strides(i);
-    (stride < 0 ? lo : hi) += (x.shape[i] - 1) * stride;
+  uintptr_t hi = lo + x.itemsize;
+  for (size_t i = 0; i < x.shape.size(); ++i) {
+    const int64_t stride = x.strides[i];
+    const auto span = static_cast<uintptr_t>((x.shape[i] - 1) * std::abs(stride));
+    (stride < 0 ? lo -= span : hi += span);
   }
   return {lo, hi};
 }
@@ -62,13 +59,13 @@ std::pair<const char*, const char*> byte_range(const FloatArray& x) {
 // rows longer than the row stride). Visiting the stepped axes from the smallest
 // |stride| up, each stride must clear the bytes the smaller axes already span: never
 // passes an overlapping layout, and refuses only exotic non-overlapping ones.
-bool may_overlap_itself(const FloatArray& x) {
+bool may_overlap_itself(const ArrayLayout& x) {
   if (x.size() == 0) return false;
   std::vector<std::pair<int64_t, int64_t>> axes;  // (|stride| in bytes, length)
-  for (int64_t i = 0; i < x.ndim(); ++i)
-    if (x.shape[i] > 1) axes.emplace_back(std::abs(x.array.strides(i)), x.shape[i]);
+  for (size_t i = 0; i < x.shape.size(); ++i)
+    if (x.shape[i] > 1) axes.emplace_back(std::abs(x.strides[i]), x.shape[i]);
   std::sort(axes.begin(), axes.end());
-  int64_t span = x.array.itemsize();
+  int64_t span = x.itemsize;
   for (auto [stride, length] : axes) {
     if (stride < span) return true;
     span += (length - 1) * stride;
@@ -76,8 +73,22 @@ bool may_overlap_itself(const FloatArray& x) {
   return false;
 }
 
-std::string layout_fix(const char* name) {
-  return concat("; pass numpy.ascontiguousarray(", name, ")");
+std::string layout_fix(const ArrayLayout& x, const char* name) {
+  return concat("; pass ", x.module, ".ascontiguousarray(", name, ")");
+}
+
+// A NumPy array with x's layout at x's address (never read: numpy.shares_memory
+// looks at addresses and strides only), so device arrays get NumPy's exact answer.
+py::object layout_shadow(const ArrayLayout& x) {
+  py::dict iface;
+  iface["version"] = 3;
+  iface["shape"] = py::tuple(py::cast(x.shape));
+  iface["strides"] = py::tuple(py::cast(x.strides));
+  iface["typestr"] = concat("|V", x.itemsize);
+  iface["data"] = py::make_tuple(x.data, true);
+  py::object holder = py::module_::import("types").attr("SimpleNamespace")();
+  holder.attr("__array_interface__") = iface;
+  return py::module_::import("numpy").attr("asarray")(holder);
 }
 
 }  // namespace
@@ -89,6 +100,17 @@ int64_t FloatArray::size() const {
 }
 
 std::string FloatArray::shape_string() const { return axonic::shape_string(shape); }
+
+ArrayLayout FloatArray::layout() const {
+  return {shape, std::vector<int64_t>(array.strides(), array.strides() + array.ndim()),
+          static_cast<int64_t>(array.itemsize()), reinterpret_cast<uintptr_t>(data), "numpy"};
+}
+
+int64_t ArrayLayout::size() const {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
 
 FloatArray float_array(py::handle obj, const char* name, bool writable) {
   return to_float_array(require_c_contiguous_array(obj, name), name, writable);
@@ -115,28 +137,29 @@ FloatType float_dtype_arg(py::handle dtype, const char* name) {
   throw refuse();
 }
 
-StridedMatrix matrix_view(const FloatArray& x, const char* name, MatrixAccess access) {
-  const int64_t ndim = x.ndim();
+MatrixLayout matrix_layout(const ArrayLayout& x, const char* name, MatrixAccess access) {
+  const int64_t ndim = static_cast<int64_t>(x.shape.size());
+  const std::string shape = shape_string(x.shape);
   AXONIC_CHECK(ndim == 2 || ndim == 3, name, " must be a 2-D matrix or a 3-D stack of them, got ",
-               x.shape_string());
-  const int64_t item = x.array.itemsize();
+               shape);
+  const int64_t item = x.itemsize;
   const bool empty = x.size() == 0;
-  const std::string strides = shape_string(byte_strides(x.array));
+  const std::string strides = shape_string(x.strides);
   // Element strides of the axes the kernel steps along; -1 marks an axis it never
   // steps along (length 1, or any axis of an empty array), whose stride is ignored.
   std::vector<int64_t> step(ndim, -1);
   for (int64_t i = 0; i < ndim; ++i) {
     if (empty || x.shape[i] == 1) continue;
-    const int64_t stride = x.array.strides(i);
+    const int64_t stride = x.strides[i];
     AXONIC_CHECK(stride >= 0, name, " has a negative stride (strides ", strides,
-                 " bytes for shape ", x.shape_string(), "); gemm reads memory forward only",
-                 layout_fix(name));
-    AXONIC_CHECK(stride % item == 0, name, " has strides ", strides, " bytes for shape ",
-                 x.shape_string(), ", not whole ", item, "-byte elements", layout_fix(name));
+                 " bytes for shape ", shape, "); gemm reads memory forward only",
+                 layout_fix(x, name));
+    AXONIC_CHECK(stride % item == 0, name, " has strides ", strides, " bytes for shape ", shape,
+                 ", not whole ", item, "-byte elements", layout_fix(x, name));
     step[i] = stride / item;
   }
-  AXONIC_CHECK(empty || reinterpret_cast<uintptr_t>(x.data) % item == 0, name,
-               " is not aligned to its ", item, "-byte elements", layout_fix(name));
+  AXONIC_CHECK(empty || x.data % item == 0, name, " is not aligned to its ", item,
+               "-byte elements", layout_fix(x, name));
 
   const int64_t rows = x.shape[ndim - 2], cols = x.shape[ndim - 1];
   const int64_t row_step = step[ndim - 2], col_step = step[ndim - 1];
@@ -148,20 +171,20 @@ StridedMatrix matrix_view(const FloatArray& x, const char* name, MatrixAccess ac
   if (access == MatrixAccess::write) {
     AXONIC_CHECK(row_major, name, " must have unit stride along its last axis and a whole row "
                  "between rows (it is written in place, and cannot be read transposed); got "
-                 "strides ", strides, " bytes for shape ", x.shape_string(),
-                 "; pass a C-contiguous array such as numpy.empty");
+                 "strides ", strides, " bytes for shape ", shape, "; pass a C-contiguous array "
+                 "such as ", x.module, ".empty");
     AXONIC_CHECK(!may_overlap_itself(x), name, " must not overlap itself, but strides ", strides,
-                 " bytes for shape ", x.shape_string(),
+                 " bytes for shape ", shape,
                  " put several elements at one address (a broadcast view?); pass a separate "
-                 "array such as numpy.empty");
+                 "array such as ", x.module, ".empty");
   } else {
     AXONIC_CHECK(row_major || transposed, name, " must have unit stride along one of its last "
                  "two axes (a row-major matrix or a transposed view of one) and at least a whole "
-                 "row between rows; got strides ", strides, " bytes for shape ",
-                 x.shape_string(), layout_fix(name));
+                 "row between rows; got strides ", strides, " bytes for shape ", shape,
+                 layout_fix(x, name));
   }
 
-  StridedMatrix m{x, ndim == 3 ? x.shape[0] : 1, rows, cols, 0, 0, transposed};
+  MatrixLayout m{ndim == 3 ? x.shape[0] : 1, rows, cols, 0, 0, transposed};
   const int64_t ld_step = transposed ? col_step : row_step;
   m.ld = ld_step == -1 ? m.stored_cols() : ld_step;
   m.batch_stride = ndim == 3 && step[0] != -1 ? step[0] : 0;
@@ -198,10 +221,10 @@ void require_no_overlap(const FloatArray& out, const char* out_name, const Float
                in_name, "; pass a separate output array");
 }
 
-void require_no_overlap(const StridedMatrix& out, const char* out_name, const StridedMatrix& in,
-                        const char* in_name) {
-  const auto [out_lo, out_hi] = byte_range(out.array);
-  const auto [in_lo, in_hi] = byte_range(in.array);
+void require_no_shared_elements(const ArrayLayout& out, const char* out_name,
+                                const ArrayLayout& in, const char* in_name) {
+  const auto [out_lo, out_hi] = byte_range(out);
+  const auto [in_lo, in_hi] = byte_range(in);
   if (out_hi <= in_lo || in_hi <= out_lo) return;
   // The byte ranges meet; views such as two column slices of one buffer still need
   // not share an element. numpy.shares_memory answers exactly for these small
@@ -209,7 +232,7 @@ void require_no_overlap(const StridedMatrix& out, const char* out_name, const St
   bool shared = true;
   try {
     shared = py::module_::import("numpy")
-                 .attr("shares_memory")(out.array.array, in.array.array,
+                 .attr("shares_memory")(layout_shadow(out), layout_shadow(in),
                                         py::arg("max_work") = 1 << 20)
                  .cast<bool>();
   } catch (py::error_already_set&) {

@@ -20,6 +20,19 @@ namespace py = pybind11;
 
 enum class FloatType { f32, f64 };
 
+// Where an array's elements lie, for the checks of strided views (matrix_view) that
+// NumPy arrays and CUDA arrays (cuda_arrays.h) share. `data` is only compared and
+// offset, never read, so it may be a device address.
+struct ArrayLayout {
+  std::vector<int64_t> shape;
+  std::vector<int64_t> strides;  // bytes, one per axis
+  int64_t itemsize;
+  uintptr_t data;      // address of element (0, ..., 0)
+  const char* module;  // "numpy" or "cupy": whose ascontiguousarray a message suggests
+
+  int64_t size() const;
+};
+
 // A validated floating-point array: the array itself (kept alive) and its facts.
 struct FloatArray {
   py::array array;
@@ -30,6 +43,7 @@ struct FloatArray {
   int64_t ndim() const { return static_cast<int64_t>(shape.size()); }
   int64_t size() const;
   std::string shape_string() const;
+  ArrayLayout layout() const;
   template <typename T>
   T* ptr() const { return static_cast<T*>(data); }
 };
@@ -74,8 +88,7 @@ enum class MatrixAccess { read, write };
 // of a stack starts `batch_stride` elements after matrix 0. Strides along axes of
 // length 1 (and all strides of an empty array) are never stepped along, so they
 // are ignored: NumPy may report any value there.
-struct StridedMatrix {
-  FloatArray array;      // the validated array; array.data is element (0, 0[, 0])
+struct MatrixLayout {
   int64_t batch;         // 1 for a 2-D array
   int64_t rows, cols;    // the array's last two axes
   int64_t ld;            // >= stored_cols()
@@ -84,21 +97,41 @@ struct StridedMatrix {
 
   int64_t stored_rows() const { return transposed ? cols : rows; }
   int64_t stored_cols() const { return transposed ? rows : cols; }
-  template <typename T>
-  T* matrix(int64_t i) const { return array.ptr<T>() + i * batch_stride; }
 };
 
-// Checks `x` (2-D or 3-D, from float_array_view) has a layout a BLAS-style kernel
-// reads in place for `access`: non-negative strides in whole elements, an aligned
-// pointer, unit stride along one of the last two axes (the last one for `write`)
-// and at least a row between rows; a `write` array must not overlap itself.
-// ValueError otherwise, naming the strides and the numpy.ascontiguousarray fix.
-StridedMatrix matrix_view(const FloatArray& x, const char* name, MatrixAccess access);
+// Checks `x` (2-D or 3-D, any strides) has a layout a BLAS-style kernel reads in
+// place for `access`: non-negative strides in whole elements, an aligned pointer,
+// unit stride along one of the last two axes (the last one for `write`) and at
+// least a row between rows; a `write` array must not overlap itself. ValueError
+// otherwise, naming the strides and the <module>.ascontiguousarray fix.
+MatrixLayout matrix_layout(const ArrayLayout& x, const char* name, MatrixAccess access);
 
-// Checks the output does not share memory with an input, exactly for strided views:
-// arrays whose byte ranges interleave (two column slices of one buffer) pass.
-void require_no_overlap(const StridedMatrix& out, const char* out_name, const StridedMatrix& in,
-                        const char* in_name);
+// A matrix_layout together with its array (FloatArray, or DeviceArray of cuda_arrays.h).
+template <class Array>
+struct StridedMatrixOf : MatrixLayout {
+  Array array;  // the validated array; array.data is element (0, 0[, 0])
+
+  template <typename T>
+  T* matrix(int64_t i) const { return array.template ptr<T>() + i * batch_stride; }
+};
+using StridedMatrix = StridedMatrixOf<FloatArray>;
+
+// `x` (float_array_view, device_float_array_view) read in place as matrix_layout says.
+template <class Array>
+StridedMatrixOf<Array> matrix_view(const Array& x, const char* name, MatrixAccess access) {
+  return {matrix_layout(x.layout(), name, access), x};
+}
+
+// Checks the output does not share an element with an input, exactly for strided
+// views: arrays whose byte ranges interleave (two column slices of one buffer) pass.
+void require_no_shared_elements(const ArrayLayout& out, const char* out_name,
+                                const ArrayLayout& in, const char* in_name);
+
+template <class Array>
+void require_no_overlap(const StridedMatrixOf<Array>& out, const char* out_name,
+                        const StridedMatrixOf<Array>& in, const char* in_name) {
+  require_no_shared_elements(out.array.layout(), out_name, in.array.layout(), in_name);
+}
 
 // Calls f(T{}) with T = float or double matching the dtype.
 template <typename F>

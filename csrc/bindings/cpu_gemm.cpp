@@ -1,6 +1,6 @@
 // Python bindings of the CPU GEMM, C = alpha * op(A) @ op(B) + beta * C:
 //   gemm(a, b, out, ...)   NumPy matrices (2-D) or stacks of them (3-D), read in place
-//                          through their strides (StridedMatrix): row slices of larger
+//                          through their strides (gemm_checks.h): row slices of larger
 //                          arrays, transposed views (x.T flips the kernel's trans flag)
 //                          and broadcast stacks of a and b need no copy.
 //   gemm_raw(...)          the BLAS sgemm/dgemm contract in row-major order on flat
@@ -10,6 +10,7 @@
 #include <string>
 
 #include "bindings/cpu_bindings.h"
+#include "bindings/gemm_checks.h"
 #include "common/checks.h"
 #include "cpu/gemm.h"
 
@@ -19,42 +20,17 @@ namespace {
 
 void gemm_binding(py::handle a_obj, py::handle b_obj, py::handle out_obj, bool trans_a,
                   bool trans_b, double alpha, double beta) {
-  FloatArray a_array = float_array_view(a_obj, "a");
-  FloatArray b_array = float_array_view(b_obj, "b");
-  FloatArray out_array = float_array_view(out_obj, "out", /*writable=*/true);
-  require_same_dtype(a_array, "a", b_array, "b");
-  require_same_dtype(a_array, "a", out_array, "out");
-  AXONIC_CHECK((a_array.ndim() == 2 || a_array.ndim() == 3) && b_array.ndim() == a_array.ndim() &&
-                   out_array.ndim() == a_array.ndim(),
-               "gemm takes 2-D matrices or 3-D stacks of them, all with the same ndim; got a ",
-               a_array.shape_string(), ", b ", b_array.shape_string(), ", out ",
-               out_array.shape_string());
-  const StridedMatrix a = matrix_view(a_array, "a", MatrixAccess::read);
-  const StridedMatrix b = matrix_view(b_array, "b", MatrixAccess::read);
-  const StridedMatrix out = matrix_view(out_array, "out", MatrixAccess::write);
-  const int64_t batch = a.batch;
-  AXONIC_CHECK(b.batch == batch && out.batch == batch, "gemm batch sizes differ: a ",
-               a_array.shape_string(), ", b ", b_array.shape_string(), ", out ",
-               out_array.shape_string());
-  const int64_t m = trans_a ? a.cols : a.rows, k = trans_a ? a.rows : a.cols;
-  const int64_t kb = trans_b ? b.cols : b.rows, n = trans_b ? b.rows : b.cols;
-  AXONIC_CHECK(k == kb, "gemm inner dimensions differ: op(a) is ", m, "x", k, " and op(b) is ", kb,
-               "x", n, " (a ", a_array.shape_string(), trans_a ? " transposed" : "", ", b ",
-               b_array.shape_string(), trans_b ? " transposed" : "", ")");
-  AXONIC_CHECK(out.rows == m && out.cols == n, "gemm out must be ", m, "x", n, ", got ",
-               out_array.shape_string());
-  require_no_overlap(out, "out", a, "a");
-  require_no_overlap(out, "out", b, "b");
-
-  // A view stored transposed is op(a) with the flag flipped: (x.T).T == x.
-  const cpu::GemmShape shape{trans_a != a.transposed, trans_b != b.transposed, m, n, k, a.ld,
-                             b.ld, out.ld};
-  cpu::check_gemm_shape(shape);  // holds by construction; thrown here, not GIL-free
+  const FloatArray a_array = float_array_view(a_obj, "a");
+  const FloatArray b_array = float_array_view(b_obj, "b");
+  const FloatArray out_array = float_array_view(out_obj, "out", /*writable=*/true);
+  const GemmOperands<FloatArray> ops =
+      gemm_operands(a_array, b_array, out_array, trans_a, trans_b);
   dispatch_float(a_array.dtype, [&](auto zero) {
     using T = decltype(zero);
     py::gil_scoped_release release;
-    for (int64_t i = 0; i < batch; ++i)
-      cpu::gemm<T>(shape, T(alpha), a.matrix<T>(i), b.matrix<T>(i), T(beta), out.matrix<T>(i));
+    for (int64_t i = 0; i < ops.batch; ++i)
+      cpu::gemm<T>(ops.shape, T(alpha), ops.a.template matrix<T>(i),
+                   ops.b.template matrix<T>(i), T(beta), ops.out.template matrix<T>(i));
   });
 }
 

@@ -3,8 +3,8 @@
 // The arithmetic lives in activations_arch.cpp, compiled once per ISA (AVX-512,
 // AVX2+FMA, portable) with SIMD versions of exp, expm1, tanh and the normal tail
 // (vector_math.h); its top comment gives each kind's formula and accuracy. This file
-// parses the kind name, splits the array over threads and dispatches each piece to
-// the ISA chosen at import (common/cpu_features.h).
+// splits the array over threads and dispatches each piece to the ISA chosen at import
+// (common/cpu_features.h). The kind names are parsed in common/activation_kind.cpp.
 //
 // Arrays of kParallelElements or more are cut into chunks of kChunkElements, shared
 // over OpenMP threads in contiguous runs (schedule(static)); smaller ones run on the
@@ -14,7 +14,6 @@
 
 #include <algorithm>
 
-#include "common/checks.h"
 #include "common/cpu_features.h"
 #include "cpu/activations_arch.h"
 #include "cpu/parallel_items.h"
@@ -24,11 +23,6 @@ namespace axonic::cpu {
 namespace {
 
 constexpr int64_t kChunkElements = int64_t{1} << 13;
-
-// Names in ActivationKind order; spec.ACTIVATIONS lists the same.
-constexpr const char* kActivationNames[] = {
-    "linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu", "gelu_tanh", "silu",
-};
 
 // Runs chunk(begin, end) over [0, n), in kChunkElements pieces over threads once n is
 // large enough to pay for them.
@@ -76,25 +70,6 @@ void backward_chunk(Isa isa, ActivationKind kind, const T* saved, const T* grad_
 }
 
 }  // namespace
-
-ActivationKind parse_activation_kind(const std::string& name) {
-  constexpr int count = sizeof(kActivationNames) / sizeof(kActivationNames[0]);
-  std::string valid;
-  for (int i = 0; i < count; ++i) {
-    if (name == kActivationNames[i]) return static_cast<ActivationKind>(i);
-    valid += (i ? ", " : "");
-    valid += kActivationNames[i];
-  }
-  throw std::invalid_argument(concat("unknown activation '", name, "'; expected one of ", valid));
-}
-
-double default_activation_alpha(ActivationKind kind) {
-  switch (kind) {
-    case ActivationKind::leaky_relu: return 0.01;
-    case ActivationKind::elu: return 1.0;
-    default: return 0.0;
-  }
-}
 
 template <typename T>
 void activation_forward(ActivationKind kind, const T* x, T* y, int64_t n, double alpha) {

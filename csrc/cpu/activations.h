@@ -9,30 +9,14 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
+
+#include "common/activation_kind.h"
 
 namespace axonic::cpu {
 
-enum class ActivationKind {
-  linear,
-  sigmoid,
-  tanh,
-  relu,
-  leaky_relu,
-  elu,
-  selu,
-  gelu,       // exact: x * Phi(x), Phi the standard normal CDF
-  gelu_tanh,  // the tanh approximation of gelu
-  silu,       // x * sigmoid(x)
-};
-
-// The kind named `name` ("relu", "gelu_tanh", ...). Throws std::invalid_argument
-// listing the valid names for anything else.
-ActivationKind parse_activation_kind(const std::string& name);
-
-// The alpha a kind uses when the caller gives none, as spec.DEFAULT_ALPHA:
-// leaky_relu 0.01, elu 1.0, and 0 for the kinds that ignore alpha.
-double default_activation_alpha(ActivationKind kind);
+// The kinds and their names and default alphas live in common/activation_kind.h,
+// shared with the CUDA kernels and the bindings.
+using axonic::ActivationKind;
 
 template <typename T>
 void activation_forward(ActivationKind kind, const T* x, T* y, int64_t n, double alpha);

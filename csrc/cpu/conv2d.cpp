@@ -34,7 +34,6 @@
 #include <memory>
 #include <new>
 
-#include "common/checks.h"
 #include "common/cpu_features.h"
 #include "cpu/conv2d_arch.h"
 #include "cpu/conv2d_windows.h"
@@ -244,39 +243,6 @@ void backward_fused(const T* grad_out, const T* x, const T* weight, T* grad_in,
 }
 
 }  // namespace
-
-int64_t conv2d_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad,
-                           int64_t dilation) {
-  return floor_div(in + 2 * pad - dilation * (kernel - 1) - 1, stride) + 1;
-}
-
-void check_conv2d_geometry(const Conv2dGeometry& g, const char* op) {
-  AXONIC_CHECK(g.batch >= 0 && g.in_h >= 0 && g.in_w >= 0, op, ": negative input size");
-  AXONIC_CHECK(g.groups >= 1, op, ": groups must be positive, got ", g.groups);
-  AXONIC_CHECK(g.in_channels >= 1 && g.out_channels >= 1, op,
-               ": channel counts must be positive, got in_channels ", g.in_channels,
-               ", out_channels ", g.out_channels);
-  AXONIC_CHECK(g.in_channels % g.groups == 0 && g.out_channels % g.groups == 0, op,
-               ": in_channels ", g.in_channels, " and out_channels ", g.out_channels,
-               " must both be divisible by groups ", g.groups);
-  AXONIC_CHECK(g.kernel_h >= 1 && g.kernel_w >= 1, op, ": kernel size must be positive, got (",
-               g.kernel_h, ", ", g.kernel_w, ")");
-  AXONIC_CHECK(g.stride_h >= 1 && g.stride_w >= 1, op, ": stride must be positive, got (",
-               g.stride_h, ", ", g.stride_w, ")");
-  AXONIC_CHECK(g.dilation_h >= 1 && g.dilation_w >= 1, op,
-               ": dilation must be positive, got (", g.dilation_h, ", ", g.dilation_w, ")");
-  AXONIC_CHECK(g.pad_h >= 0 && g.pad_w >= 0, op, ": padding must be non-negative, got (",
-               g.pad_h, ", ", g.pad_w, ")");
-  const int64_t out_h =
-      conv2d_output_size(g.in_h, g.kernel_h, g.stride_h, g.pad_h, g.dilation_h);
-  const int64_t out_w =
-      conv2d_output_size(g.in_w, g.kernel_w, g.stride_w, g.pad_w, g.dilation_w);
-  AXONIC_CHECK(out_h >= 1 && out_w >= 1, op, ": the (dilated) kernel (", g.kernel_h, ", ",
-               g.kernel_w, ") is larger than the padded input (", g.in_h + 2 * g.pad_h, ", ",
-               g.in_w + 2 * g.pad_w, ")");
-  AXONIC_CHECK(g.out_h == out_h && g.out_w == out_w, op, ": output size must be (", out_h,
-               ", ", out_w, "), got (", g.out_h, ", ", g.out_w, ")");
-}
 
 template <typename T>
 void conv2d_forward(const T* x, const T* weight, const T* bias, T* out,

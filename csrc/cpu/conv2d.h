@@ -11,26 +11,15 @@
 
 #include <cstdint>
 
+#include "common/window_geometry.h"
+
 namespace axonic::cpu {
 
-// Sizes of one convolution; pairs are (h, w).
-struct Conv2dGeometry {
-  int64_t batch, in_channels, in_h, in_w;
-  int64_t out_channels, out_h, out_w;
-  int64_t kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w;
-  int64_t groups;
-};
-
-// PyTorch's output size along one axis: floor((in + 2 pad - dilation (kernel - 1) - 1)
-// / stride) + 1. May return <= 0 (kernel larger than the padded input); the caller
-// checks. Needs stride >= 1.
-int64_t conv2d_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad,
-                           int64_t dilation);
-
-// Throws std::invalid_argument unless channels and kernel sizes are >= 1, groups >= 1
-// divides both channel counts, stride and dilation are >= 1, padding >= 0, and out_h,
-// out_w match conv2d_output_size and are >= 1. `op` names the function in the message.
-void check_conv2d_geometry(const Conv2dGeometry& g, const char* op);
+// The geometry (Conv2dGeometry, conv2d_output_size, check_conv2d_geometry) lives in
+// common/window_geometry.h, shared with the CUDA kernels and the bindings.
+using axonic::check_conv2d_geometry;
+using axonic::Conv2dGeometry;
+using axonic::conv2d_output_size;
 
 // out = conv2d(x, weight) + bias (bias may be nullptr).
 template <typename T>

@@ -4,7 +4,7 @@
 // expected output equals the input and evaluation needs no rescaling. The mask of
 // element i depends only on (seed, offset + i): every thread count, and the NumPy
 // reference (python/axonic/backends/reference_dropout.py), draw the same mask. The
-// generator is described in dropout.cpp. The binding checks p in [0, 1], shapes and
+// generator is common/dropout_hash.h. The binding checks p in [0, 1], shapes and
 // dtypes; outputs must not overlap inputs.
 #pragma once
 
@@ -12,8 +12,6 @@
 
 namespace axonic::cpu {
 
-// The uniform in [0, 1) (53 bits, exact in double) of counter `counter` under `seed`.
-double dropout_uniform(uint64_t seed, uint64_t counter);
 
 // mask[i] = uniform(seed, offset + i) >= p; out[i] = mask[i] ? x[i] / (1 - p) : 0.
 // p = 1 drops everything (out all zeros, no division); p = 0 keeps everything.

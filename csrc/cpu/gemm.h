@@ -8,17 +8,13 @@
 
 #include <cstdint>
 
+#include "common/gemm_shape.h"
+
 namespace axonic::cpu {
 
-struct GemmShape {
-  bool trans_a, trans_b;
-  int64_t m, n, k;
-  int64_t lda, ldb, ldc;
-};
-
-// Throws std::invalid_argument for negative sizes or leading dimensions shorter
-// than the rows they describe.
-void check_gemm_shape(const GemmShape& s);
+// The shape and its checks are shared with the CUDA kernels (common/gemm_shape.h).
+using axonic::GemmShape;
+using axonic::check_gemm_shape;
 
 template <typename T>
 void gemm(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c);

@@ -1,6 +1,6 @@
-// 2-D pooling geometry (output size, argument checks) and average pooling; contract in
-// pooling.h. Max pooling is in pooling_max.cpp, the window arithmetic both share in
-// pooling_windows.h.
+// 2-D average pooling; contract in pooling.h. Max pooling is in pooling_max.cpp, the
+// window arithmetic both share in pooling_windows.h, the geometry (output size,
+// argument checks) in common/window_geometry.cpp.
 //
 // Layout: NCHW, C-contiguous, viewed as planes = N * C independent H x W planes, split
 // over OpenMP threads (for_each_item). Output (oh, ow) averages the window whose
@@ -28,7 +28,6 @@
 #include <algorithm>
 #include <vector>
 
-#include "common/checks.h"
 #include "cpu/pooling_windows.h"
 
 namespace axonic::cpu {
@@ -174,34 +173,6 @@ void avg_backward_planes(const T* grad_out, T* grad_in, const Pool2dGeometry& g,
 }
 
 }  // namespace
-
-int64_t pool2d_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad,
-                           int64_t dilation, bool ceil_mode) {
-  const int64_t span = in + 2 * pad - dilation * (kernel - 1) - 1 + (ceil_mode ? stride - 1 : 0);
-  int64_t out = floor_div(span, stride) + 1;
-  if (ceil_mode && (out - 1) * stride >= in + pad) --out;
-  return out;
-}
-
-void check_pool2d_geometry(const Pool2dGeometry& g, const char* op) {
-  AXONIC_CHECK(g.kernel_h >= 1 && g.kernel_w >= 1, op, ": kernel_size must be positive, got (",
-               g.kernel_h, ", ", g.kernel_w, ")");
-  AXONIC_CHECK(g.stride_h >= 1 && g.stride_w >= 1, op, ": stride must be positive, got (",
-               g.stride_h, ", ", g.stride_w, ")");
-  AXONIC_CHECK(g.dilation_h >= 1 && g.dilation_w >= 1, op, ": dilation must be positive, got (",
-               g.dilation_h, ", ", g.dilation_w, ")");
-  AXONIC_CHECK(g.pad_h >= 0 && g.pad_w >= 0, op, ": padding must be non-negative, got (",
-               g.pad_h, ", ", g.pad_w, ")");
-  AXONIC_CHECK(g.pad_h <= g.kernel_h / 2 && g.pad_w <= g.kernel_w / 2, op,
-               ": padding should be at most half of kernel size, got padding (", g.pad_h, ", ",
-               g.pad_w, ") for kernel_size (", g.kernel_h, ", ", g.kernel_w, ")");
-  AXONIC_CHECK(g.in_h >= 1 && g.in_w >= 1, op, ": input planes must be non-empty, got ",
-               g.in_h, " x ", g.in_w);
-  AXONIC_CHECK(g.out_h >= 1 && g.out_w >= 1, op, ": input size (", g.in_h, ", ", g.in_w,
-               ") is too small for kernel_size (", g.kernel_h, ", ", g.kernel_w,
-               "), padding (", g.pad_h, ", ", g.pad_w, "), dilation (", g.dilation_h, ", ",
-               g.dilation_w, "): calculated output size (", g.out_h, ", ", g.out_w, ")");
-}
 
 template <typename T>
 void avg_pool2d_forward(const T* x, T* out, const Pool2dGeometry& g, bool count_include_pad) {

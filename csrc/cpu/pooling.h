@@ -9,26 +9,15 @@
 
 #include <cstdint>
 
+#include "common/window_geometry.h"
+
 namespace axonic::cpu {
 
-// Sizes of one pooling call; pairs are (h, w). dilation is 1 for average pooling.
-struct Pool2dGeometry {
-  int64_t planes;  // N * C
-  int64_t in_h, in_w, out_h, out_w;
-  int64_t kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w;
-};
-
-// PyTorch's pooling_output_shape for one axis: floor (or ceil with ceil_mode) of
-// (in + 2 pad - dilation (kernel - 1) - 1) / stride + 1, and with ceil_mode the last
-// window must start inside the input or the left padding. May return <= 0; the
-// caller checks. Needs stride >= 1.
-int64_t pool2d_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad,
-                           int64_t dilation, bool ceil_mode);
-
-// Throws std::invalid_argument unless kernel, stride and dilation are >= 1, padding
-// is in [0, kernel / 2] and the output is at least 1 x 1, as PyTorch checks. `op`
-// names the function in the message.
-void check_pool2d_geometry(const Pool2dGeometry& g, const char* op);
+// The geometry (Pool2dGeometry, pool2d_output_size, check_pool2d_geometry) lives in
+// common/window_geometry.h, shared with the CUDA kernels and the bindings.
+using axonic::check_pool2d_geometry;
+using axonic::Pool2dGeometry;
+using axonic::pool2d_output_size;
 
 // out, argmax (planes x out_h x out_w) = max over each window of x (planes x in_h x
 // in_w); argmax is the flat index h * in_w + w of the maximum within its input plane

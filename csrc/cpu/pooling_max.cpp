@@ -1,5 +1,5 @@
 // 2-D max pooling, forward and backward; contract in pooling.h, window arithmetic shared
-// with average pooling in pooling_windows.h, geometry checks in pooling.cpp.
+// with average pooling in pooling_windows.h, geometry checks in common/window_geometry.cpp.
 //
 // Layout: NCHW, C-contiguous, viewed as planes = N * C independent H x W planes, split
 // over OpenMP threads (for_each_item). Output (oh, ow) reads rows h0, h0 + dilation_h,
@@ -37,7 +37,6 @@
 #include <limits>
 #include <vector>
 
-#include "common/checks.h"
 #include "common/cpu_features.h"
 #include "cpu/pooling_arch.h"
 #include "cpu/pooling_windows.h"
@@ -141,9 +140,7 @@ void check_pool2d_argmax(const int64_t* argmax, const Pool2dGeometry& g) {
   }
   if ((signs >> 63) == 0) return;
   for (int64_t i = 0; i < count; ++i) {
-    AXONIC_CHECK(argmax[i] >= -1 && argmax[i] < in_plane, "max_pool2d_backward: argmax ",
-                 argmax[i], " at flat position ", i, " is out of range: expected -1 <= argmax < ",
-                 in_plane, " (the input plane's ", g.in_h, " x ", g.in_w, " elements)");
+    if (argmax[i] < -1 || argmax[i] >= in_plane) throw_pool2d_argmax_out_of_range(argmax[i], i, g);
   }
 }
 

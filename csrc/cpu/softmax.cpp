@@ -39,7 +39,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "common/checks.h"
+#include "common/class_labels.h"
 #include "common/cpu_features.h"
 #include "cpu/parallel_items.h"
 #include "cpu/softmax_arch.h"
@@ -111,10 +111,8 @@ void softmax_backward(const T* y, const T* grad_out, T* grad_in, int64_t rows, i
 void check_class_labels(const int64_t* labels, int64_t rows, int64_t classes,
                         int64_t ignore_index) {
   for (int64_t r = 0; r < rows; ++r) {
-    const int64_t label = labels[r];
-    AXONIC_CHECK(label == ignore_index || (label >= 0 && label < classes), "label ", label,
-                 " at row ", r, " is out of range: expected 0 <= label < ", classes,
-                 " (or ignore_index=", ignore_index, ")");
+    if (!is_class_label(labels[r], classes, ignore_index))
+      throw_class_label_out_of_range(labels[r], r, classes, ignore_index);
   }
 }
 

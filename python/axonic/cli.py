@@ -39,7 +39,7 @@ def _bench_gemm(args: argparse.Namespace) -> int:
 
     return _run_bench(run_gemm_bench, sizes=args.sizes, repeats=args.repeats,
                       json_path=args.json, threads=args.threads, device=args.device,
-                      plot_path=args.plot)
+                      plot_path=args.plot, tf32=args.tf32)
 
 
 def _bench_peak(args: argparse.Namespace) -> int:
@@ -54,7 +54,7 @@ def _bench_optim(args: argparse.Namespace) -> int:
 
     return _run_bench(run_optim_bench, optimizers=args.optimizers, params=args.params,
                       tensors=args.tensors, repeats=args.repeats, threads=args.threads,
-                      json_path=args.json, plot_path=args.plot)
+                      json_path=args.json, plot_path=args.plot, device=args.device)
 
 
 def _bench_conv(args: argparse.Namespace) -> int:
@@ -62,7 +62,7 @@ def _bench_conv(args: argparse.Namespace) -> int:
 
     return _run_bench(run_conv_bench, shapes=args.shapes, repeats=args.repeats,
                       threads=args.threads, quick=args.quick, json_path=args.json,
-                      plot_path=args.plot)
+                      plot_path=args.plot, device=args.device)
 
 
 def _bench_train_step(args: argparse.Namespace) -> int:
@@ -147,7 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
     gemm.add_argument("--threads", type=_positive_int, default=None,
                       help="threads for every library (default: axonic's thread count)")
     gemm.add_argument("--device", choices=["cpu", "cuda", "all"], default="cpu",
-                      help="cpu: axonic/numpy/torch; cuda: cuBLAS via CuPy; all: both")
+                      help="cpu: axonic/numpy/torch; cuda: axonic's CUDA kernel and cuBLAS "
+                           "via CuPy; all: both, with the GPU/CPU ratio")
+    gemm.add_argument("--tf32", action="store_true",
+                      help="with cuda/all: also the tensor-core (TF32) path against cuBLAS TF32")
     gemm.add_argument("--json", metavar="FILE", default=None, help="also write results as JSON")
     gemm.add_argument("--plot", metavar="FILE", default=None,
                       help="also draw a PNG bar chart (needs matplotlib: axonic[plot])")
@@ -167,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
                             help="timed steps per optimizer and peer (median reported)")
     optimizers.add_argument("--threads", type=_positive_int, default=None,
                             help="threads for axonic and torch (default: axonic's count)")
+    optimizers.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                            help="cuda: the fused CUDA updates against a device copy and "
+                                 "torch on the GPU (try --params 100000000)")
     optimizers.add_argument("--json", metavar="FILE", default=None,
                             help="also write results as JSON")
     optimizers.add_argument("--plot", metavar="FILE", default=None,
@@ -185,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "reported); short ones get up to 1000 calls")
     conv.add_argument("--threads", type=_positive_int, default=None,
                       help="threads for axonic and torch (default: axonic's count)")
+    conv.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                      help="cuda: axonic's CUDA kernels against cuDNN (torch on the GPU)")
     conv.add_argument("--json", metavar="FILE", default=None, help="also write results as JSON")
     conv.add_argument("--plot", metavar="FILE", default=None,
                       help="also draw a PNG bar chart (needs matplotlib: axonic[plot])")

@@ -131,7 +131,7 @@ class Tensor:
     # ----- conversion ---------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """The data as a NumPy array (shared with the tensor on the CPU)."""
-        return self._data if isinstance(self._data, np.ndarray) else self._data.get()
+        return self._data.get() if hasattr(self._data, "__cuda_array_interface__") else self._data
 
     def item(self) -> float | int | bool:
         if self._data.size != 1:

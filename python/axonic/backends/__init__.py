@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import reference, spec
+from . import cuda, reference, spec
 
-__all__ = ["array_to_device", "get_backend", "parse_device", "use_reference_kernels", "reference",
-           "spec"]
+__all__ = ["array_to_device", "get_backend", "parse_device", "use_reference_kernels", "cuda",
+           "reference", "spec"]
 
 _use_reference = False
 _cuda_backend: ModuleType | None = None  # set once CUDA has been found usable

@@ -27,7 +27,8 @@ from typing import Callable
 import numpy as np
 
 from .. import _cpu, backends
-from ..creation import from_numpy
+from .. import cuda as axonic_cuda
+from ..creation import from_numpy, tensor
 from ..nn import functional as F
 from .core import (
     BenchError,
@@ -127,47 +128,65 @@ def conv_operands(shape: ConvShape) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     return x, weight, bias, grad
 
 
-def axonic_calls(shape: ConvShape, x, weight, bias, grad) -> dict[str, Callable[[], object]]:
-    """The forward and the forward+backward of axonic's conv2d (through autograd)."""
-    xs, ws, bs = from_numpy(x), from_numpy(weight), from_numpy(bias)
-    xg, wg, bg = (from_numpy(a).requires_grad_() for a in (x, weight, bias))
-    g = from_numpy(grad)
+def axonic_calls(shape: ConvShape, x, weight, bias, grad,
+                 device: str = "cpu") -> dict[str, Callable[[], object]]:
+    """The forward and the forward+backward of axonic's conv2d (through autograd) on
+    ``device``; a CUDA call waits for the GPU, so the time is the kernels'."""
+    def on_device(a):
+        return from_numpy(a) if device == "cpu" else tensor(a, device=device)
+
+    xs, ws, bs = on_device(x), on_device(weight), on_device(bias)
+    xg, wg, bg = (on_device(a).requires_grad_() for a in (x, weight, bias))
+    g = on_device(grad)
 
     def forward():
-        return F.conv2d(xs, ws, bs, stride=shape.stride, padding=shape.padding)
+        out = F.conv2d(xs, ws, bs, stride=shape.stride, padding=shape.padding)
+        axonic_cuda.synchronize()
+        return out
 
     def forward_backward():
         for t in (xg, wg, bg):
             t.grad = None
         F.conv2d(xg, wg, bg, stride=shape.stride, padding=shape.padding).backward(g)
+        axonic_cuda.synchronize()
 
     return {"axonic fwd": forward, "axonic fwd+bwd": forward_backward}
 
 
-def torch_calls(shape: ConvShape, torch, x, weight, bias, grad) -> dict[str, Callable[[], object]]:
-    """The same two calls with torch.nn.functional.conv2d."""
+def torch_calls(shape: ConvShape, torch, x, weight, bias, grad,
+                device: str = "cpu") -> dict[str, Callable[[], object]]:
+    """The same two calls with torch.nn.functional.conv2d (cuDNN on ``cuda``)."""
     conv = torch.nn.functional.conv2d
-    xs, ws, bs = (torch.from_numpy(a) for a in (x, weight, bias))
-    xg, wg, bg = (torch.from_numpy(a.copy()).requires_grad_() for a in (x, weight, bias))
-    g = torch.from_numpy(grad)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    if device == "cuda":  # cuDNN defaults to TF32; axonic's conv kernels are plain float32
+        torch.backends.cudnn.allow_tf32 = False
+    xs, ws, bs = (torch.from_numpy(a).to(device) for a in (x, weight, bias))
+    xg, wg, bg = (torch.from_numpy(a.copy()).to(device).requires_grad_()
+                  for a in (x, weight, bias))
+    g = torch.from_numpy(grad).to(device)
 
     def forward():
         with torch.no_grad():
-            return conv(xs, ws, bs, stride=shape.stride, padding=shape.padding)
+            out = conv(xs, ws, bs, stride=shape.stride, padding=shape.padding)
+        sync()
+        return out
 
     def forward_backward():
         for t in (xg, wg, bg):
             t.grad = None
         conv(xg, wg, bg, stride=shape.stride, padding=shape.padding).backward(g)
+        sync()
 
     return {"torch fwd": forward, "torch fwd+bwd": forward_backward}
 
 
-def check_forward(shape: ConvShape, torch, x, weight, bias) -> tuple[float, str]:
-    """Max error of axonic's forward relative to the largest output, against torch (the
-    whole batch) or the reference kernels (the first two images). RuntimeError above
-    1e-4."""
-    out = F.conv2d(from_numpy(x), from_numpy(weight), from_numpy(bias), stride=shape.stride,
+def check_forward(shape: ConvShape, torch, x, weight, bias,
+                  device: str = "cpu") -> tuple[float, str]:
+    """Max error of axonic's forward on ``device`` relative to the largest output, against
+    torch on the CPU (the whole batch) or the reference kernels (the first two images).
+    RuntimeError above 1e-4."""
+    out = F.conv2d(tensor(x, device=device), tensor(weight, device=device),
+                   tensor(bias, device=device), stride=shape.stride,
                    padding=shape.padding).numpy()
     if torch is not None:
         expected = torch.nn.functional.conv2d(
@@ -191,13 +210,14 @@ def check_forward(shape: ConvShape, torch, x, weight, bias) -> tuple[float, str]
     return error, peer
 
 
-def _measure(shape: ConvShape, repeats: int, torch, progress: Progress) -> dict[str, object]:
+def _measure(shape: ConvShape, repeats: int, torch, progress: Progress,
+             device: str = "cpu") -> dict[str, object]:
     x, weight, bias, grad = conv_operands(shape)
     progress.show(f"checking {shape.label}...")
-    error, peer = check_forward(shape, torch, x, weight, bias)
-    fns = axonic_calls(shape, x, weight, bias, grad)
-    if torch is not None:
-        fns |= torch_calls(shape, torch, x, weight, bias, grad)
+    error, peer = check_forward(shape, torch, x, weight, bias, device)
+    fns = axonic_calls(shape, x, weight, bias, grad, device)
+    if _torch_on(torch, device):
+        fns |= torch_calls(shape, torch, x, weight, bias, grad, device)
     for fn in fns.values():  # first calls (one-time setup) stay out of the cost estimate
         fn()
     timing = interleaved_seconds(fns, repeats, budget_seconds=BUDGET_SECONDS, on_start=lambda name:
@@ -212,12 +232,17 @@ def _measure(shape: ConvShape, repeats: int, torch, progress: Progress) -> dict[
         "axonic_fwdbwd_gflops": flops["fwdbwd"] / seconds["axonic fwd+bwd"] / 1e9,
         "max_rel_error": error, "checked_against": peer, "repeats": timing.repeats,
     }
-    if torch is not None:
+    if _torch_on(torch, device):
         row["torch_fwd_gflops"] = flops["fwd"] / seconds["torch fwd"] / 1e9
         row["torch_fwdbwd_gflops"] = flops["fwdbwd"] / seconds["torch fwd+bwd"] / 1e9
         row["fwd_ratio"] = row["axonic_fwd_gflops"] / row["torch_fwd_gflops"]
         row["fwdbwd_ratio"] = row["axonic_fwdbwd_gflops"] / row["torch_fwdbwd_gflops"]
     return row
+
+
+def _torch_on(torch, device: str) -> bool:
+    """Whether torch is there to compare with on ``device``."""
+    return torch is not None and (device == "cpu" or torch.cuda.is_available())
 
 
 def _columns(torch) -> list[Column]:
@@ -246,22 +271,31 @@ def select_shapes(shapes: Sequence[ConvShape] | None, quick: bool) -> list[ConvS
 
 def conv_table(shapes: Sequence[ConvShape] | None = None, repeats: int = 5,
                threads: int | None = None, quick: bool = False,
-               progress: Progress | None = None) -> Table:
-    """Measures each shape and returns the table."""
+               progress: Progress | None = None, device: str = "cpu") -> Table:
+    """Measures each shape on ``device`` ('cpu' or 'cuda', against torch on the same
+    device: cuDNN on a GPU) and returns the table."""
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+    if device == "cuda" and not axonic_cuda.is_available():
+        raise BenchError(f"CUDA is not available: {axonic_cuda.why_unavailable()}")
     chosen = select_shapes(shapes, quick)
     torch = optional_torch()
     progress = progress or Progress()
+    where = (f"on {axonic_cuda.get_device_name()}" if device == "cuda"
+             else f"SIMD {_cpu.simd_level()}")
     try:
         with thread_count(threads, torch=torch) as n_threads:
-            title = (f"float32 conv2d, {plural(n_threads, 'thread')}, SIMD {_cpu.simd_level()}"
-                     + (f", torch {torch.__version__}" if torch else "")
+            title = (f"float32 conv2d, {plural(n_threads, 'thread')}, {where}"
+                     + (f", torch {torch.__version__}" if _torch_on(torch, device) else "")
                      + "; fwd flops = 2 N Cout Ho Wo Cin kh kw, fwd+bwd = 3x; "
                      "median time per call")
-            table = Table("conv", title, _columns(torch),
+            torch_here = torch if _torch_on(torch, device) else None
+            table = Table("conv", title, _columns(torch_here),
                           meta={"threads": n_threads, "simd_level": _cpu.simd_level(),
-                                "torch": torch.__version__ if torch else None})
+                                "device": device,
+                                "torch": torch.__version__ if torch_here else None})
             for shape in chosen:
-                table.add(_measure(shape, repeats, torch, progress))
+                table.add(_measure(shape, repeats, torch, progress, device))
     finally:
         progress.clear()
     return table
@@ -269,10 +303,12 @@ def conv_table(shapes: Sequence[ConvShape] | None = None, repeats: int = 5,
 
 def run_conv_bench(shapes: Sequence[str] | Sequence[ConvShape] | None = None, repeats: int = 5,
                    threads: int | None = None, quick: bool = False,
-                   json_path: str | None = None, plot_path: str | None = None) -> int:
+                   json_path: str | None = None, plot_path: str | None = None,
+                   device: str = "cpu") -> int:
     """``axonic bench conv``: measures, prints the table, writes JSON/PNG. Returns 0."""
     if plot_path:
         require_matplotlib()
     parsed = [s if isinstance(s, ConvShape) else parse_conv_shape(s) for s in shapes or []]
-    report(conv_table(parsed or None, repeats, threads, quick), json_path, plot_path)
+    report(conv_table(parsed or None, repeats, threads, quick, device=device), json_path,
+           plot_path)
     return 0

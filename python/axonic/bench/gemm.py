@@ -2,15 +2,18 @@
 
 Columns: the shape (M x K x N of op(A) @ op(B), "(A^T)" when A is stored transposed),
 GFLOP/s (2 M K N flops over the median time) of axonic, numpy.matmul, torch.matmul
-(when PyTorch is installed) and cuBLAS through CuPy (with ``device="cuda"|"all"``),
-axonic's speed-up over each CPU peer, and axonic's share of the measured FMA peak
+(when PyTorch is installed), and with ``device="cuda"|"all"`` axonic's CUDA kernel
+and cuBLAS through CuPy (``tf32``: also both on the tensor cores), axonic's speed-up
+over each peer, and axonic's share of the measured FMA peak
 (``_cpu.fma_peak``, same threads). Every library runs on the same thread count.
 
 Each peer's result is checked against a float64 product before anything is timed;
 a wrong result raises RuntimeError. Timing interleaves the libraries
 (core.interleaved_seconds). JSON rows (see core for the layout) hold shape, m, k, n,
-trans_a, trans_b, flops, <peer>_gflops for axonic/numpy/torch/cublas (null when
-absent), axonic_vs_numpy, axonic_vs_torch, peak_percent, max_rel_error (axonic's, as
+trans_a, trans_b, flops, <peer>_gflops for axonic/numpy/torch/cublas/axonic_cuda and,
+with tf32, axonic_tf32/torch_tf32 (absent when not measured), the ratios
+axonic_vs_numpy, axonic_vs_torch, axonic_cuda_vs_cublas, axonic_tf32_vs_torch_tf32 and
+axonic_cuda_vs_axonic (GPU over CPU), peak_percent, max_rel_error (axonic's, as
 defined in GemmReference) and repeats.
 """
 
@@ -68,6 +71,7 @@ DEFAULT_GEMM_SHAPES = [GemmShape(s, s, s) for s in (256, 512, 1024, 2048, 4096)]
 ]
 
 FLOAT32_EPS = 2.0 ** -24  # unit roundoff
+TF32_EPS = 2.0 ** -11  # unit roundoff of TF32 (10 stored mantissa bits)
 PEAK_SECONDS = 0.1  # each of the three FMA peak runs behind "% of peak"
 
 
@@ -101,16 +105,18 @@ class GemmReference:
         b64 = _op(b, shape.trans_b).astype(np.float64)
         self.expected = a_rows @ b64
         self.scale = np.maximum(np.abs(a_rows) @ np.abs(b64), np.finfo(np.float64).tiny)
-        self.tolerance = 8 * FLOAT32_EPS * math.sqrt(max(shape.k, 1))
+        self.sqrt_k = math.sqrt(max(shape.k, 1))
 
-    def check(self, name: str, out: np.ndarray) -> float:
-        """The max relative error of a peer's result; RuntimeError when out of bounds."""
+    def check(self, name: str, out: np.ndarray, eps: float = FLOAT32_EPS) -> float:
+        """The max relative error of a peer's result; RuntimeError when out of bounds
+        (8 eps sqrt(k), eps the unit roundoff of the peer's input precision)."""
+        tolerance = 8 * eps * self.sqrt_k
         sample = np.asarray(out)[self.rows].astype(np.float64)
         with np.errstate(invalid="ignore"):
             error = float(np.max(np.abs(sample - self.expected) / self.scale, initial=0.0))
-        if not error <= self.tolerance:  # NaN fails too
+        if not error <= tolerance:  # NaN fails too
             raise RuntimeError(f"{name} GEMM is wrong on {self.shape.label}: relative error "
-                               f"{error:.2e} > {self.tolerance:.2e}")
+                               f"{error:.2e} > {tolerance:.2e}")
         return error
 
 
@@ -148,25 +154,65 @@ def require_cupy():
     return cupy
 
 
-def cuda_peers(shape: GemmShape, a: np.ndarray, b: np.ndarray, cupy) -> dict[str, Peer]:
-    """cuBLAS (cupy.matmul) on device copies, synchronised so the time is the GPU's."""
-    da, db = _op(cupy.asarray(a), shape.trans_a), _op(cupy.asarray(b), shape.trans_b)
-    d_out = cupy.empty((shape.m, shape.n), cupy.float32)
+def cuda_peers(shape: GemmShape, a: np.ndarray, b: np.ndarray, cupy, tf32: bool = False,
+               torch=None) -> dict[str, Peer]:
+    """cuBLAS (cupy.matmul) and axonic's CUDA kernel on device copies, each run
+    synchronised so the time is the GPU's. With ``tf32``, also axonic's tensor-core
+    path and (when PyTorch has CUDA) cuBLAS in TF32 through torch.matmul."""
+    from .. import _cuda
 
-    def run() -> None:
-        cupy.matmul(da, db, out=d_out)
-        cupy.cuda.get_current_stream().synchronize()
+    m, _, n, trans_a, trans_b = shape
+    da, db = cupy.asarray(a), cupy.asarray(b)
+    outs = {name: cupy.empty((m, n), cupy.float32) for name in ("cublas", "axonic_cuda",
+                                                                  "axonic_tf32")}
 
-    return {"cublas": Peer(run, lambda: cupy.asnumpy(d_out))}
+    def synced(product: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            product()
+            cupy.cuda.get_current_stream().synchronize()
+        return run
+
+    def axonic_gemm(name: str, allow_tf32: bool) -> Peer:
+        return Peer(synced(lambda: _cuda.gemm(
+            da, db, outs[name], trans_a=trans_a, trans_b=trans_b, allow_tf32=allow_tf32,
+            stream=cupy.cuda.get_current_stream().ptr)), lambda: cupy.asnumpy(outs[name]))
+
+    peers = {
+        "cublas": Peer(synced(lambda: cupy.matmul(_op(da, trans_a), _op(db, trans_b),
+                                                  out=outs["cublas"])),
+                       lambda: cupy.asnumpy(outs["cublas"])),
+        "axonic_cuda": axonic_gemm("axonic_cuda", False),
+    }
+    if tf32:
+        peers["axonic_tf32"] = axonic_gemm("axonic_tf32", True)
+        if torch is not None and torch.cuda.is_available():
+            ta = _op(torch.from_numpy(a).cuda(), trans_a)
+            tb = _op(torch.from_numpy(b).cuda(), trans_b)
+            t_out = torch.empty((m, n), device="cuda")
+
+            def torch_tf32() -> None:
+                torch.backends.cuda.matmul.allow_tf32 = True
+                torch.matmul(ta, tb, out=t_out)
+                torch.cuda.synchronize()
+
+            peers["torch_tf32"] = Peer(torch_tf32, lambda: t_out.cpu().numpy())
+    return peers
+
+
+_HEADERS = {"axonic": "axonic", "numpy": "numpy", "torch": "torch", "cublas": "cuBLAS",
+            "axonic_cuda": "axonic CUDA", "axonic_tf32": "axonic TF32",
+            "torch_tf32": "cuBLAS TF32 (torch)"}
+# (faster, slower): ratio columns named faster_vs_slower, when both are measured.
+_RATIOS = (("axonic", "numpy"), ("axonic", "torch"), ("axonic_cuda", "cublas"),
+           ("axonic_tf32", "torch_tf32"), ("axonic_cuda", "axonic"))
 
 
 def _columns(names: Sequence[str]) -> list[Column]:
     columns = [Column("shape", "shape MxKxN")]
-    headers = {"axonic": "axonic", "numpy": "numpy", "torch": "torch", "cublas": "cuBLAS"}
-    columns += [Column(f"{p}_gflops", f"{headers[p]} GFLOP/s", "{:.1f}", plot=True)
+    columns += [Column(f"{p}_gflops", f"{_HEADERS[p]} GFLOP/s", "{:.1f}", plot=True)
                 for p in names]
-    columns += [Column(f"axonic_vs_{p}", f"axonic/{p}", "{:.2f}x")
-                for p in ("numpy", "torch") if "axonic" in names and p in names]
+    columns += [Column(f"{a}_vs_{b}", f"{_HEADERS[a]}/{_HEADERS[b]}", "{:.2f}x")
+                for a, b in _RATIOS if a in names and b in names]
     if "axonic" in names:
         columns.append(Column("peak_percent", "% of peak", "{:.0f}%"))
     return columns
@@ -174,12 +220,13 @@ def _columns(names: Sequence[str]) -> list[Column]:
 
 def gemm_table(shapes: Sequence[Sequence[int]] | None = None, repeats: int = 5,
                threads: int | None = None, device: str = "cpu",
-               progress: Progress | None = None) -> Table:
-    """Measures every shape (GemmShape or (m, k, n)) and returns the filled table."""
+               progress: Progress | None = None, tf32: bool = False) -> Table:
+    """Measures every shape (GemmShape or (m, k, n)) and returns the filled table;
+    ``tf32`` adds the tensor-core columns on CUDA."""
     if device not in ("cpu", "cuda", "all"):
         raise ValueError(f"device must be 'cpu', 'cuda' or 'all', got {device!r}")
     cupy = require_cupy() if device in ("cuda", "all") else None
-    torch = optional_torch() if device in ("cpu", "all") else None
+    torch = optional_torch() if device in ("cpu", "all") or tf32 else None
     shapes = [GemmShape(*s) for s in (shapes or DEFAULT_GEMM_SHAPES)]
     progress = progress or Progress()
     try:
@@ -191,28 +238,31 @@ def gemm_table(shapes: Sequence[Sequence[int]] | None = None, repeats: int = 5,
                 peak = max((_cpu.fma_peak("float32", PEAK_SECONDS) for _ in range(3)),
                            key=lambda p: p["gflops"])
             names = ["axonic", "numpy"] + (["torch"] if torch else []) if peak else []
-            names += ["cublas"] if cupy else []
+            if cupy is not None:
+                names += ["cublas", "axonic_cuda"] + (["axonic_tf32"] if tf32 else [])
+                names += ["torch_tf32"] if tf32 and torch and torch.cuda.is_available() else []
             table = Table("gemm", _title(n_threads, peak, torch, cupy, repeats),
                           _columns(names), meta=_meta(n_threads, peak, torch, cupy))
             for shape in shapes:
-                table.add(_measure(shape, repeats, torch, cupy, device, peak, progress))
+                table.add(_measure(shape, repeats, torch, cupy, device, peak, progress, tf32))
     finally:
         progress.clear()
     return table
 
 
 def _measure(shape: GemmShape, repeats: int, torch, cupy, device: str,
-             peak: dict | None, progress: Progress) -> dict[str, object]:
+             peak: dict | None, progress: Progress, tf32: bool = False) -> dict[str, object]:
     progress.show(f"measuring {shape.label} (checking)...")
     a, b = gemm_operands(shape)
     peers = cpu_peers(shape, a, b, torch) if device != "cuda" else {}
     if cupy is not None:
-        peers |= cuda_peers(shape, a, b, cupy)
+        peers |= cuda_peers(shape, a, b, cupy, tf32, torch)
     reference = GemmReference(shape, a, b)
     errors = {}
     for name, peer in peers.items():
         peer.run()
-        errors[name] = reference.check(name, peer.result())
+        errors[name] = reference.check(name, peer.result(),
+                                       TF32_EPS if name.endswith("tf32") else FLOAT32_EPS)
     timing = interleaved_seconds({name: peer.run for name, peer in peers.items()}, repeats,
                                  on_start=lambda name: progress.show(
                                      f"measuring {shape.label} ({name})..."))
@@ -223,10 +273,10 @@ def _measure(shape: GemmShape, repeats: int, torch, cupy, device: str,
         **{f"{name}_gflops": g for name, g in gflops.items()},
         "max_rel_error": errors.get("axonic"), "repeats": timing.repeats,
     }
+    for faster, slower in _RATIOS:
+        if faster in gflops and slower in gflops:
+            row[f"{faster}_vs_{slower}"] = gflops[faster] / gflops[slower]
     if "axonic" in gflops:
-        for peer in ("numpy", "torch"):
-            if peer in gflops:
-                row[f"axonic_vs_{peer}"] = gflops["axonic"] / gflops[peer]
         row["peak_percent"] = 100.0 * gflops["axonic"] / peak["gflops"]
     return row
 
@@ -252,10 +302,10 @@ def _meta(threads: int, peak: dict | None, torch, cupy) -> dict[str, object]:
 
 def run_gemm_bench(sizes: Sequence[Sequence[int]] | None = None, repeats: int = 5,
                    json_path: str | None = None, threads: int | None = None,
-                   device: str = "cpu", plot_path: str | None = None) -> int:
+                   device: str = "cpu", plot_path: str | None = None, tf32: bool = False) -> int:
     """``axonic bench gemm``: measures, prints the table, writes JSON/PNG. Returns 0;
     raises BenchError when the device or --plot cannot be served."""
     if plot_path:
         require_matplotlib()  # fail before minutes of measuring, not after
-    report(gemm_table(sizes, repeats, threads, device), json_path, plot_path)
+    report(gemm_table(sizes, repeats, threads, device, tf32=tf32), json_path, plot_path)
     return 0

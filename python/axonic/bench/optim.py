@@ -24,7 +24,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import _cpu, backends, optim
-from ..creation import from_numpy
+from .. import cuda as axonic_cuda
+from ..creation import from_numpy, tensor
 from ..nn import Parameter
 from .core import (
     BenchError,
@@ -89,13 +90,26 @@ def tensor_sizes(total: int, count: int) -> list[int]:
     return [int(s) for s in weight_sizes] + bias_sizes
 
 
+def _synchronized(step: Callable[[], object], device: str) -> Callable[[], None]:
+    """``step`` that, on CUDA, waits for the GPU, so a timing is the kernels'."""
+    if device == "cpu":
+        return step
+
+    def run() -> None:
+        step()
+        axonic_cuda.synchronize()
+
+    return run
+
+
 def axonic_step(case: OptimizerCase, values: Sequence[np.ndarray],
-                 grads: Sequence[np.ndarray]) -> tuple[Callable[[], None], list[Parameter]]:
-    params = [Parameter(v.copy()) for v in values]
+                grads: Sequence[np.ndarray],
+                device: str = "cpu") -> tuple[Callable[[], None], list[Parameter]]:
+    params = [Parameter(tensor(v, device=device)) for v in values]
     for p, g in zip(params, grads):
-        p.grad = from_numpy(g)
+        p.grad = from_numpy(g) if device == "cpu" else tensor(g, device=device)
     optimizer = getattr(optim, case.name)(params, **case.options)
-    return optimizer.step, params
+    return _synchronized(optimizer.step, device), params
 
 
 def check_against_reference(case: OptimizerCase, steps: int = 3) -> None:
@@ -119,11 +133,13 @@ def check_against_reference(case: OptimizerCase, steps: int = 3) -> None:
             raise RuntimeError(f"{case.label}: native step differs from the reference by {error}")
 
 
-def torch_steps(case: OptimizerCase, torch, values, grads) -> dict[str, Callable[[], None]]:
+def torch_steps(case: OptimizerCase, torch, values, grads,
+                device: str = "cpu") -> dict[str, Callable[[], None]]:
     """One step callable per torch variant this optimizer offers (fused is not everywhere)."""
-    params = [torch.from_numpy(v.copy()).requires_grad_() for v in values]
+    params = [torch.from_numpy(v.copy()).to(device).requires_grad_() for v in values]
     for p, g in zip(params, grads):
-        p.grad = torch.from_numpy(g)
+        p.grad = torch.from_numpy(g).to(device)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     steps = {}
     for variant, flags in TORCH_VARIANTS.items():
         try:
@@ -131,19 +147,21 @@ def torch_steps(case: OptimizerCase, torch, values, grads) -> dict[str, Callable
             optimizer.step()  # builds the state; fused raises here where unsupported
         except (RuntimeError, TypeError, ValueError):
             continue
-        steps[f"torch {variant}"] = optimizer.step
+        steps[f"torch {variant}"] = (lambda step: lambda: (step(), sync()))(optimizer.step)
     return steps
 
 
-def copy_step(footprint_bytes: int) -> Callable[[], None]:
-    """A stream copy moving as many bytes (read + written) as the working set."""
-    src = np.ones(footprint_bytes // 8, np.float32)
-    dst = np.zeros_like(src)
-    return lambda: _cpu.parallel_copy(src, dst)
+def copy_step(footprint_bytes: int, device: str = "cpu") -> Callable[[], None]:
+    """A stream copy moving as many bytes (read + written) as the working set (on CUDA a
+    device-to-device copy)."""
+    backend = backends.get_backend(device)
+    src = backend.xp.ones(footprint_bytes // 8, np.float32)
+    dst = backend.xp.zeros_like(src)
+    return _synchronized(lambda: backend.parallel_copy(src, dst), device)
 
 
 def _measure(case: OptimizerCase, sizes: Sequence[int], repeats: int, torch,
-             progress: Progress) -> dict[str, object]:
+             progress: Progress, device: str = "cpu") -> dict[str, object]:
     progress.show(f"{case.label}: checking against the reference kernels...")
     check_against_reference(case)
     rng = np.random.default_rng(0)
@@ -152,10 +170,10 @@ def _measure(case: OptimizerCase, sizes: Sequence[int], repeats: int, torch,
     elements = sum(sizes)
     moved = case.bytes_per_element * elements
     footprint = 4 * elements * (2 + case.state_buffers)
-    fns = {"axonic": axonic_step(case, values, grads)[0]}
+    fns = {"axonic": axonic_step(case, values, grads, device)[0]}
     if torch is not None:
-        fns |= torch_steps(case, torch, values, grads)
-    fns["copy"] = copy_step(footprint)
+        fns |= torch_steps(case, torch, values, grads, device)
+    fns["copy"] = copy_step(footprint, device)
     for fn in fns.values():  # creates the optimizer state and maps every page before timing
         fn()
     timing = interleaved_seconds(fns, repeats, budget_seconds=0.5, on_start=lambda name:
@@ -196,17 +214,25 @@ def _columns(torch) -> list[Column]:
 
 def optim_table(optimizers: Sequence[str] | None = None, params: int = 10_000_000,
                 tensors: int = 20, repeats: int = 20, threads: int | None = None,
-                progress: Progress | None = None) -> Table:
-    """Measures each optimizer (keys of CASES_BY_LABEL; default all) and returns the table."""
+                progress: Progress | None = None, device: str = "cpu") -> Table:
+    """Measures each optimizer (keys of CASES_BY_LABEL; default all) on ``device`` and
+    returns the table."""
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+    if device == "cuda" and not axonic_cuda.is_available():
+        raise BenchError(f"CUDA is not available: {axonic_cuda.why_unavailable()}")
     cases = [_case(name) for name in optimizers] if optimizers else OPTIMIZER_CASES
     sizes = tensor_sizes(params, tensors)
     torch = optional_torch()
+    if torch is not None and device == "cuda" and not torch.cuda.is_available():
+        torch = None
     progress = progress or Progress()
     try:
         with thread_count(threads, torch=torch) as n_threads:
             title = (f"optimizer step, {sum(sizes):,} float32 parameters in "
                      f"{plural(len(sizes), 'tensor')}, {plural(n_threads, 'thread')}, "
-                     f"SIMD {_cpu.simd_level()}"
+                     + (f"on {axonic_cuda.get_device_name()}" if device == "cuda"
+                        else f"SIMD {_cpu.simd_level()}")
                      + (f", torch {torch.__version__}" if torch else "")
                      + "; GB/s = (bytes read + written) / median step time; copy = a "
                      "stream copy over the same memory")
@@ -215,7 +241,7 @@ def optim_table(optimizers: Sequence[str] | None = None, params: int = 10_000_00
                                 "tensors": len(sizes), "simd_level": _cpu.simd_level(),
                                 "torch": torch.__version__ if torch else None})
             for case in cases:
-                table.add(_measure(case, sizes, repeats, torch, progress))
+                table.add(_measure(case, sizes, repeats, torch, progress, device))
     finally:
         progress.clear()
     return table
@@ -231,12 +257,14 @@ def _case(name: str) -> OptimizerCase:
 
 def run_optim_bench(optimizers: Sequence[str] | None = None, params: int = 10_000_000,
                     tensors: int = 20, repeats: int = 20, threads: int | None = None,
-                    json_path: str | None = None, plot_path: str | None = None) -> int:
+                    json_path: str | None = None, plot_path: str | None = None,
+                    device: str = "cpu") -> int:
     """``axonic bench optim``: measures, prints the table, writes JSON/PNG. Returns 0."""
     if plot_path:
         require_matplotlib()
     if optimizers:
         for name in optimizers:
             _case(name)  # unknown names fail before any measuring
-    report(optim_table(optimizers, params, tensors, repeats, threads), json_path, plot_path)
+    report(optim_table(optimizers, params, tensors, repeats, threads, device=device), json_path,
+           plot_path)
     return 0

@@ -119,6 +119,6 @@ def to_numpy(value: Any) -> np.ndarray:
     """A Tensor (any device) or array-like as a NumPy array, outside any graph."""
     if isinstance(value, Tensor):
         return value.numpy()
-    if hasattr(value, "get") and not isinstance(value, np.ndarray):  # cupy.ndarray
+    if hasattr(value, "__cuda_array_interface__"):  # cupy.ndarray
         return value.get()
     return np.asarray(value)
