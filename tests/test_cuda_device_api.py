@@ -79,6 +79,13 @@ def test_module_to_cpu_keeps_parameter_objects_and_gradients():
         np.testing.assert_array_equal(p.grad.numpy(), g)
 
 
+@pytest.mark.parametrize("target", ["gpu", "cuda1", 3.5])
+def test_to_an_unknown_target_names_devices_and_dtypes(target):
+    for thing in (axonic.zeros(2), nn.Linear(2, 2)):
+        with pytest.raises(TypeError, match="neither a device .* nor a dtype"):
+            thing.to(target)
+
+
 def test_tensor_to_its_own_device_is_the_same_tensor():
     t = axonic.randn(2, requires_grad=True)
     assert t.to("cpu") is t and t.cpu() is t

@@ -27,6 +27,15 @@ _DTYPE_NAMES = {"float32": np.float32, "float64": np.float64, "float": np.float3
                 "bool": np.bool_}
 
 
+def _device_or_dtype(target) -> np.dtype:
+    """``to(target)``'s dtype; a TypeError naming both kinds of target when it is neither."""
+    try:
+        return as_dtype(target)
+    except TypeError:
+        raise TypeError(f"to(): {target!r} is neither a device ('cpu', 'cuda', 'cuda:0') nor a "
+                        "dtype (float32, float64, int64, bool)") from None
+
+
 def as_dtype(dtype) -> np.dtype:
     """A NumPy dtype from np.float32, 'float32', axonic.float32 and friends."""
     if isinstance(dtype, str) and dtype in _DTYPE_NAMES:
@@ -184,7 +193,7 @@ class Tensor:
             if self.requires_grad and is_grad_enabled():
                 return _ToDevice.apply(self, device)
             return Tensor._wrap(array_to_device(self._data, device))
-        return self.astype(target)
+        return self.astype(_device_or_dtype(target))
 
     def cpu(self) -> Tensor:
         return self.to("cpu")

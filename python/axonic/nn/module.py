@@ -174,9 +174,9 @@ class Module:
             if device == "cuda":
                 get_backend("cuda")  # the reason CUDA cannot be used, before anything moves
             return self._apply_to_tensors(lambda a: array_to_device(a, device), keep_grads=True)
-        from ..tensor import as_dtype
+        from ..tensor import _device_or_dtype
 
-        dtype = as_dtype(target)
+        dtype = _device_or_dtype(target)
         return self._apply_to_tensors(lambda a: a.astype(dtype) if a.dtype.kind == "f" else a)
 
     def cuda(self) -> Module:
