@@ -15,6 +15,7 @@ import pytest
 
 from axonic.backends import cpu, reference
 from test_cuda_kernels_activations import ElementOffsetView
+from test_kernels_dropout import backward, forward
 
 DTYPES = (np.float32, np.float64)
 SIZES = (0, 1, 7, 31, 33, 1000, 4099)
@@ -33,19 +34,6 @@ def device_backward(K, grad_out, mask, p):
     return K.to_host(grad_in)
 
 
-def host_forward(backend, x, p, seed, offset=0):
-    out = np.empty_like(x)
-    mask = np.empty(x.shape, np.uint8)
-    backend.dropout_forward(x, out, mask, p, seed, offset)
-    return out, mask
-
-
-def host_backward(backend, grad_out, mask, p):
-    grad_in = np.empty_like(grad_out)
-    backend.dropout_backward(grad_out, mask, grad_in, p)
-    return grad_in
-
-
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_matches_reference_and_cpu_exactly(cuda_kernels, dtype, size):
@@ -55,13 +43,13 @@ def test_matches_reference_and_cpu_exactly(cuda_kernels, dtype, size):
     for p in (0.0, 0.1, 0.5, 0.9, 1.0):
         seed, offset = int(rng.integers(0, 2**63)), int(rng.integers(0, 1000))
         out, mask = device_forward(cuda_kernels, x, p, seed, offset)
-        ref_out, ref_mask = host_forward(reference, x, p, seed, offset)
+        ref_out, ref_mask = forward(reference, x, p, seed, offset)
         assert mask.dtype == np.uint8 and set(np.unique(mask)) <= {0, 1}
         np.testing.assert_array_equal(mask, ref_mask)
         np.testing.assert_array_equal(out, ref_out)
-        np.testing.assert_array_equal(mask, host_forward(cpu, x, p, seed, offset)[1])
+        np.testing.assert_array_equal(mask, forward(cpu, x, p, seed, offset)[1])
         np.testing.assert_array_equal(device_backward(cuda_kernels, grad_out, mask, p),
-                                      host_backward(reference, grad_out, mask, p))
+                                      backward(reference, grad_out, mask, p))
 
 
 @pytest.mark.parametrize("size", (1, 7, 33, 1000))
@@ -72,7 +60,7 @@ def test_unaligned_arrays_give_the_same_mask(cuda_kernels, dtype, size):
     out, mask = K.empty((size + 1,), dtype), K.empty((size + 1,), np.uint8)
     K.backend.dropout_forward(ElementOffsetView(K.to_device(x)), ElementOffsetView(out),
                               ElementOffsetView(mask), 0.3, 11, 5)
-    ref_out, ref_mask = host_forward(reference, x[1:], 0.3, 11, 5)
+    ref_out, ref_mask = forward(reference, x[1:], 0.3, 11, 5)
     np.testing.assert_array_equal(K.to_host(mask)[1:], ref_mask)
     np.testing.assert_array_equal(K.to_host(out)[1:], ref_out)
     grad_in = K.empty((size + 1,), dtype)
@@ -81,14 +69,14 @@ def test_unaligned_arrays_give_the_same_mask(cuda_kernels, dtype, size):
                                ElementOffsetView(K.to_device(padded_mask)),
                                ElementOffsetView(grad_in), 0.3)
     np.testing.assert_array_equal(K.to_host(grad_in)[1:],
-                                  host_backward(reference, x[1:], ref_mask, 0.3))
+                                  backward(reference, x[1:], ref_mask, 0.3))
 
 
 def test_multidimensional_and_wrapping_seed_and_offset(cuda_kernels):
     x = np.random.default_rng(0).standard_normal((2, 3, 7, 5))
     seed, offset = 2**64 - 1, 2**64 - 10  # the counter wraps mod 2^64 in every backend
     out, mask = device_forward(cuda_kernels, x, 0.3, seed, offset)
-    ref_out, ref_mask = host_forward(reference, x, 0.3, seed, offset)
+    ref_out, ref_mask = forward(reference, x, 0.3, seed, offset)
     np.testing.assert_array_equal(mask, ref_mask)
     np.testing.assert_array_equal(out, ref_out)
 

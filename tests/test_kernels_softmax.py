@@ -224,19 +224,24 @@ def test_cross_entropy_zero_target_on_zero_probability_adds_nothing(simd_level, 
     assert np.isfinite(loss).all() and np.isfinite(grad).all()
 
 
+# Logits near float32's limits, their labels and the true losses (0, 1e30 - 1e4, 0, log 2,
+# 0, 3e38): all finite in float32 too. Shared with test_cuda_kernels_softmax.py.
+HUGE_LOGITS = np.array([[1e4, -1e4, 0.0],
+                        [1e30, -1e30, 1e4],
+                        [-1e30, 1e30, -1e30],
+                        [1e30, 1e30, -1e30],
+                        [3e38, -3e38, 0.0],
+                        [3e38, -3e38, 0.0]])
+HUGE_LABELS = np.array([0, 2, 1, 0, 0, 2])
+HUGE_LOSSES = np.array([0.0, 1e30, 0.0, np.log(2.0), 0.0, 3e38])
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_cross_entropy_of_huge_logits(simd_level, dtype):
-    logits = np.array([[1e4, -1e4, 0.0],
-                       [1e30, -1e30, 1e4],
-                       [-1e30, 1e30, -1e30],
-                       [1e30, 1e30, -1e30],
-                       [3e38, -3e38, 0.0],
-                       [3e38, -3e38, 0.0]], dtype=dtype)
-    labels = np.array([0, 2, 1, 0, 0, 2])
-    loss, grad = check_cross_entropy(logits, labels)
-    # True losses: 0, 1e30 - 1e4, 0, log 2, 0, 3e38: all finite in float32 too.
+    logits = HUGE_LOGITS.astype(dtype)
+    loss, grad = check_cross_entropy(logits, HUGE_LABELS)
     assert np.isfinite(loss).all() and np.isfinite(grad).all()
-    assert_close(loss, np.array([0.0, 1e30, 0.0, np.log(2.0), 0.0, 3e38]))
+    assert_close(loss, HUGE_LOSSES)
     target = np.array([[0.5, 0.5, 0.0]] * 6, dtype=dtype)
     loss, grad = check_cross_entropy(logits[:4], target[:4])
     assert np.isfinite(loss).all() and np.isfinite(grad).all()
