@@ -88,7 +88,7 @@ def test_gemm_matches_reference(simd_level, m, n, k, trans_a, trans_b, dtype):
     _check(out, _expected(a, b, out, trans_a=trans_a, trans_b=trans_b), k)
 
 
-# (m, n, k) from the active kernel's blocking {mr, nr, kc, mc, nc}: one edge at a time.
+# (m, n, k) from the active kernel's blocking {mr, nr, kc, mc, nc, lanes}: one edge at a time.
 BLOCK_EDGES = {
     "m=mr-1": lambda b: (b["mr"] - 1, b["nr"], 17),
     "m=mr": lambda b: (b["mr"], b["nr"], 17),
@@ -114,8 +114,12 @@ BLOCK_EDGES = {
     "m=3": lambda b: (3, 2 * b["nr"] + 5, 19),
     "m=4": lambda b: (4, 2 * b["nr"] + 5, 19),
     "m=5": lambda b: (5, 2 * b["nr"] + 5, 19),
-    "n=one vector": lambda b: (2 * b["mr"] + 5, b["nr"] // 2, 23),
-    "n=one vector+1": lambda b: (2 * b["mr"] + 5, b["nr"] // 2 + 1, 23),
+    "n=one vector": lambda b: (2 * b["mr"] + 5, b["lanes"], 23),
+    "n=one vector+1": lambda b: (2 * b["mr"] + 5, b["lanes"] + 1, 23),
+    # The last panel narrower than nr runs only the vectors it needs.
+    "n=nr+one vector": lambda b: (2 * b["mr"] + 1, b["nr"] + b["lanes"], 31),
+    "n=nr+one vector+1": lambda b: (2 * b["mr"] + 1, b["nr"] + b["lanes"] + 1, 31),
+    "n=2nr-1": lambda b: (2 * b["mr"] + 1, 2 * b["nr"] - 1, 31),
     "m=4mr": lambda b: (4 * b["mr"], b["nr"] + 3, 29),
     "m=4mr+1": lambda b: (4 * b["mr"] + 1, b["nr"] + 3, 29),
 }
@@ -445,9 +449,10 @@ def test_gemm_raw_rejects_bad_input(case):
 @pytest.mark.parametrize("dtype", [np.float32, np.dtype(np.float64), "float32", "float64"])
 def test_gemm_blocking_is_sane(simd_level, dtype):
     blocking = _cpu.gemm_blocking(dtype)
-    assert set(blocking) == {"mr", "nr", "kc", "mc", "nc"}
+    assert set(blocking) == {"mr", "nr", "kc", "mc", "nc", "lanes"}
     assert all(isinstance(v, int) and v > 0 for v in blocking.values())
     assert blocking["mc"] % blocking["mr"] == 0 and blocking["nc"] >= blocking["nr"]
+    assert blocking["nr"] % blocking["lanes"] == 0
     assert blocking == _cpu.gemm_blocking(np.dtype(dtype).name)
 
 

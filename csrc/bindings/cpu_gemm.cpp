@@ -97,6 +97,7 @@ py::dict gemm_blocking_binding(py::handle dtype) {
   out["kc"] = blocking.kc;
   out["mc"] = blocking.mc;
   out["nc"] = blocking.nc;
+  out["lanes"] = blocking.lanes;
   return out;
 }
 

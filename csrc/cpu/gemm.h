@@ -20,17 +20,18 @@ template <typename T>
 void gemm(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c);
 
 // The cache/register blocking of the active ISA's kernel for T, so tests can aim
-// shapes at its edges: an mr x nr register tile, kc-deep K blocks, mc-row A blocks
-// and nc-column B blocks.
+// shapes at its edges: an mr x nr register tile (nr a whole number of vectors of
+// `lanes` elements), kc-deep K blocks, mc-row A blocks and nc-column B blocks.
 struct GemmBlocking {
   int mr, nr;
   int64_t kc, mc, nc;
+  int lanes;
 };
 
 template <typename T>
 GemmBlocking gemm_blocking();
 
-// The name of the micro-kernel in use: "avx512 12x32", "avx2 6x16", "generic 6x8"...
+// The name of the micro-kernel in use: "avx512 6x64", "avx2 6x16", "generic 6x8"...
 const char* gemm_kernel_name();
 
 }  // namespace axonic::cpu
