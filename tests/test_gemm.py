@@ -1,14 +1,14 @@
 """axonic._cpu.gemm, gemm_raw and gemm_blocking against the NumPy reference, on every SIMD path.
 
-Blocking (csrc/cpu/gemm_arch.cpp): MR = 12 (avx512) or 6, NR = 2 vectors (32/16/8 float32
-columns, half that for float64), KC = 512, MC = 32 * MR, NC = 4096. The driver also switches
+Blocking (csrc/cpu/gemm_blocking.h): an MR x NR register tile (6 x 4 vectors on avx512, 6 x 2
+vectors on avx2 and generic), KC = 512, MC = 32 * MR, NC = 4096. The driver also switches
 paths on shape: M <= 4 reads A in place (dot products when B is transposed, 8-vector tiles for
-M <= 2), N <= one vector reads A in place, M <= 4 * MR reads B in place. BLOCK_EDGES are
-computed from _cpu.gemm_blocking() of the kernel that runs, so they follow its blocking, and
-include both sides of each path switch.
+M <= 2), N <= one vector reads A in place, M <= 4 * MR reads B in place, and threads share B's
+packing or each own a rectangle of C (gemm_blocked.h). BLOCK_EDGES are computed from
+_cpu.gemm_blocking() of the kernel that runs, so they follow its blocking, and include both
+sides of each path switch.
 Strided operands (windows of larger arrays, transposed views, broadcast stacks) are read in
-place, and nothing of out's base array outside out may change.
-"""
+place, and nothing of out's base array outside out may change."""
 
 from __future__ import annotations
 
@@ -230,6 +230,40 @@ def test_gemm_same_result_single_and_multi_threaded():
     multi = np.empty((300, 130))
     _cpu.gemm(a, b, multi)
     assert_close(multi, single)
+
+
+# How threads split C (gemm_arch.cpp: threads_own_blocks, owned_grid): every shape is past
+# the parallel threshold. With few row blocks each thread owns a rectangle of C, in column
+# groups (130x300, 20x517 with B in place, 150x2000 on 4 threads), row groups (700x70) or a
+# 2 x 2 grid (300x300 on 4 threads); 7 threads on 300x300 and any thread count on 1000 rows
+# of 1000 share B's packing instead; 5x40 leaves some of 7 threads without columns.
+THREADED_SHAPES = [(130, 300, 520), (20, 517, 300), (150, 2000, 9), (700, 70, 130),
+                   (300, 300, 200), (1000, 1000, 3), (5, 40, 12000)]
+
+
+@pytest.fixture
+def restore_threads():
+    import axonic
+
+    threads = axonic.get_num_threads()
+    yield axonic.set_num_threads
+    axonic.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("trans_a, trans_b", TRANSPOSES)
+@pytest.mark.parametrize("m, n, k", THREADED_SHAPES)
+@pytest.mark.parametrize("threads", [1, 2, 3, 4, 7])
+def test_gemm_any_thread_count(simd_level, restore_threads, threads, m, n, k, trans_a, trans_b,
+                               dtype):
+    restore_threads(threads)
+    rng = np.random.default_rng(m + 3 * n + 7 * k)
+    a, b = _operands(rng, m, n, k, trans_a, trans_b, dtype)
+    out = _random(rng, (m, n), dtype)
+    kwargs = dict(trans_a=trans_a, trans_b=trans_b, alpha=1.5, beta=0.25)
+    expected = _expected(a, b, out, **kwargs)
+    _cpu.gemm(a, b, out, **kwargs)
+    _check(out, expected, k)
 
 
 def test_backend_gemm_is_the_native_kernel():
