@@ -13,8 +13,9 @@
 //   by the thread that uses it, streams from its L2 past it.
 //
 // Owned (gemm_owned_blocks): each thread takes a rectangle of C and runs the same
-// loops over it alone, packing its own A rows and B columns: no barriers, for
-// products with few row blocks (threads_own_blocks).
+// loops over it alone, packing its own A rows (or reading them in place when its
+// columns are few) and B columns: no barriers, for products with few row blocks
+// (threads_own_blocks).
 //
 // Packing absorbs transposes and leading dimensions, so strided views and the
 // transposed products of backward passes need no copies.
@@ -33,22 +34,29 @@
 
 namespace axonic::cpu::AXONIC_ISA {
 
+// gemm_owned_blocks reads A in place (op(A) = A) when a thread's columns span at most
+// this many B panels: each element of A then meets few tiles, and packing it cost more
+// than it saved (2 threads: 256^3 +5%, 784x128x256 +6%, 1024^3 with 8 panels level).
+constexpr int64_t kMaxPanelsForAInPlace = 8;
+
 // A group of B panels a task sweeps is at least this wide when groups are made for
 // L2 affinity, so that repacking A for each group costs a few percent at most.
 constexpr int64_t kMinGroupPanels = 16;
 
-// One tile of the blocked path: a packed A panel times B's panel (packed, rows NR
-// apart, or in place, rows ldb apart). A tile whose columns fit in fewer vectors (the
-// last panel of N = 784 is 16 of 64 columns) runs only the vectors it needs, reading B
-// as a direct operand, instead of multiplying zero padding.
-template <typename T, int MR, int NV, Operand kB>
-inline void block_tile(int64_t kc, const T* a_panel, const T* b_panel, int64_t b_k_step,
-                       const TileOutput<T>& out) {
+// One tile of the blocked path: A's panel (packed, or MR rows in place, a_row_step
+// apart along unit-stride k) times B's panel (packed, rows NR apart, or in place, rows
+// ldb apart). A tile whose columns fit in fewer vectors (the last panel of N = 784 is
+// 16 of 64 columns) runs only the vectors it needs, reading B as a direct operand,
+// instead of multiplying zero padding.
+template <typename T, int MR, int NV, Operand kA, Operand kB>
+inline void block_tile(int64_t kc, const T* a_panel, int64_t a_row_step, const T* b_panel,
+                       int64_t b_k_step, const TileOutput<T>& out) {
   if constexpr (NV > 1) {
     if (out.cols <= (NV - 1) * VectorOps<T>::lanes)
-      return block_tile<T, MR, NV - 1, Operand::direct>(kc, a_panel, b_panel, b_k_step, out);
+      return block_tile<T, MR, NV - 1, kA, Operand::direct>(kc, a_panel, a_row_step, b_panel,
+                                                             b_k_step, out);
   }
-  micro_kernel<T, MR, NV, Operand::packed, kB>(kc, a_panel, 0, 0, b_panel, b_k_step, out);
+  micro_kernel<T, MR, NV, kA, kB>(kc, a_panel, a_row_step, 1, b_panel, b_k_step, out);
 }
 
 // The blocked path with B's packing shared by all threads, in the BLIS loop order
@@ -124,8 +132,8 @@ void gemm_shared_blocks(const GemmShape& s, T alpha, const T* a, const T* b, T b
                 const TileOutput<T> out{c + row * s.ldc + jc + col, s.ldc,
                                         int(min64(MR, s.m - row)), int(min64(NR, nc - col)),
                                         alpha, beta_now};
-                block_tile<T, MR, NV, kB>(kc, packed_a + ip * kc * MR, b_panel,
-                                          kB == Operand::packed ? NR : s.ldb, out);
+                block_tile<T, MR, NV, Operand::packed, kB>(kc, packed_a + ip * kc * MR, 0, b_panel,
+                                                           kB == Operand::packed ? NR : s.ldb, out);
               }
             }
           }
@@ -207,6 +215,8 @@ void gemm_owned_blocks(const GemmShape& s, T alpha, const T* a, const T* b, T be
     const int64_t row_blocks = ceil_div(row_end - row_begin, B::mc);
     const bool one_row_block = row_blocks <= 1;
     const int64_t nc_max = min64(B::nc, col_end - col_begin);
+    const bool a_in_place =
+        !s.trans_a && ceil_div(col_end - col_begin, NR) <= kMaxPanelsForAInPlace;
     const int64_t block_tiles = ceil_div(my_tiles, std::max<int64_t>(row_blocks, 1));
     T* packed_a = thread_scratch<T>(ScratchSlot::gemm_packed_a, block_tiles * MR * kc_max);
     // One panel when each is used right after packing; else the thread's K block of B.
@@ -224,7 +234,8 @@ void gemm_owned_blocks(const GemmShape& s, T alpha, const T* a, const T* b, T be
           const int64_t row1 = row_begin + my_tiles * (rb + 1) / row_blocks * MR;
           const int64_t rows = min64(row1, row_end) - row0;
           const int64_t a_panels = ceil_div(rows, MR);
-          for (int64_t ip = 0; ip < a_panels; ++ip)
+          // In place, only a last panel of fewer than MR rows is packed (zero-padded).
+          for (int64_t ip = a_in_place ? rows / MR : 0; ip < a_panels; ++ip)
             pack_panel<T, MR>(a, s.lda, !s.trans_a, row0 + ip * MR,
                               int(min64(MR, rows - ip * MR)), pc, kc, packed_a + ip * kc * MR);
           for (int64_t col = 0; col < nc; col += NR) {
@@ -240,8 +251,13 @@ void gemm_owned_blocks(const GemmShape& s, T alpha, const T* a, const T* b, T be
               const int64_t row = row0 + ip * MR;
               const TileOutput<T> out{c + row * s.ldc + jc + col, s.ldc,
                                       int(min64(MR, s.m - row)), cols, alpha, beta_now};
-              block_tile<T, MR, NV, kB>(kc, packed_a + ip * kc * MR, b_panel,
-                                        kB == Operand::packed ? NR : s.ldb, out);
+              const int64_t b_k_step = kB == Operand::packed ? NR : s.ldb;
+              if (a_in_place && out.rows == MR)
+                block_tile<T, MR, NV, Operand::direct, kB>(kc, a + row * s.lda + pc, s.lda,
+                                                           b_panel, b_k_step, out);
+              else
+                block_tile<T, MR, NV, Operand::packed, kB>(kc, packed_a + ip * kc * MR, 0,
+                                                           b_panel, b_k_step, out);
             }
           }
         }
