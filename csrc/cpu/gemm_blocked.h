@@ -224,6 +224,7 @@ void gemm_owned_blocks(const GemmShape& s, T alpha, const T* a, const T* b, T be
     T* packed_b = kB == Operand::packed
                       ? thread_scratch<T>(ScratchSlot::gemm_packed_b, kc_max * b_columns)
                       : nullptr;
+    const int64_t b_k_step = kB == Operand::packed ? NR : s.ldb;  // between B's rows
     for (int64_t jc = col_begin; jc < col_end; jc += B::nc) {
       const int64_t nc = min64(B::nc, col_end - jc);
       for (int64_t pc = 0; pc < s.k; pc += B::kc) {
@@ -251,7 +252,6 @@ void gemm_owned_blocks(const GemmShape& s, T alpha, const T* a, const T* b, T be
               const int64_t row = row0 + ip * MR;
               const TileOutput<T> out{c + row * s.ldc + jc + col, s.ldc,
                                       int(min64(MR, s.m - row)), cols, alpha, beta_now};
-              const int64_t b_k_step = kB == Operand::packed ? NR : s.ldb;
               if (a_in_place && out.rows == MR)
                 block_tile<T, MR, NV, Operand::direct, kB>(kc, a + row * s.lda + pc, s.lda,
                                                            b_panel, b_k_step, out);
