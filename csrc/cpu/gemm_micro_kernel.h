@@ -66,14 +66,16 @@ inline void micro_kernel(int64_t kc, const T* __restrict a, int64_t a_row_step, 
   }
 
   // C's tile is needed only after the k loop: start fetching it now (rows sit
-  // ldc apart, so each is a separate miss the loop would otherwise wait for).
+  // ldc apart, so each is a separate miss the loop would otherwise wait for). Every
+  // line a row touches: numpy's large arrays start 16 bytes past a cache line, and
+  // a row's last line left unfetched cost 13% at 2048^3 on AVX2.
   constexpr int kLineElems = 64 / sizeof(T);
 #pragma GCC unroll 32
   for (int r = 0; r < MR; ++r) {
     if (r >= out.rows) break;
 #pragma GCC unroll 8
     for (int e = 0; e < NV * L; e += kLineElems) __builtin_prefetch(out.c + r * out.ldc + e, 1, 2);
-    if ((NV * L) % kLineElems != 0) __builtin_prefetch(out.c + r * out.ldc + NV * L - 1, 1, 2);
+    __builtin_prefetch(out.c + r * out.ldc + NV * L - 1, 1, 2);
   }
 
   V acc[MR][NV];
