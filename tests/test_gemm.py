@@ -115,6 +115,8 @@ BLOCK_EDGES = {
     "m=4": lambda b: (4, 2 * b["nr"] + 5, 19),
     "m=5": lambda b: (5, 2 * b["nr"] + 5, 19),
     "n=one vector": lambda b: (2 * b["mr"] + 5, b["lanes"], 23),
+    # One vector of columns takes 2 * mr rows per tile, then 4, 2 and 1.
+    "n=one vector, m=4mr+7": lambda b: (4 * b["mr"] + 7, max(1, b["lanes"] - 3), 23),
     "n=one vector+1": lambda b: (2 * b["mr"] + 5, b["lanes"] + 1, 23),
     # The last panel narrower than nr runs only the vectors it needs.
     "n=nr+one vector": lambda b: (2 * b["mr"] + 1, b["nr"] + b["lanes"], 31),
