@@ -117,6 +117,9 @@ BLOCK_EDGES = {
     "n=one vector": lambda b: (2 * b["mr"] + 5, b["lanes"], 23),
     # One vector of columns takes 2 * mr rows per tile, then 4, 2 and 1.
     "n=one vector, m=4mr+7": lambda b: (4 * b["mr"] + 7, max(1, b["lanes"] - 3), 23),
+    # With op(B) = Bᵀ and k >= 8 lanes, 3/4 of a vector of columns runs as dot products
+    # (gemm_arch.cpp: narrow_as_dots) in tiles of up to 4 x 4, and a masked k tail.
+    "n=3/4 vector, deep k": lambda b: (11, max(1, 3 * b["lanes"] // 4 - 1), 8 * b["lanes"] + 3),
     "n=one vector+1": lambda b: (2 * b["mr"] + 5, b["lanes"] + 1, 23),
     # The last panel narrower than nr runs only the vectors it needs.
     "n=nr+one vector": lambda b: (2 * b["mr"] + 1, b["nr"] + b["lanes"], 31),
@@ -238,9 +241,11 @@ def test_gemm_same_result_single_and_multi_threaded():
 # the parallel threshold. With few row blocks each thread owns a rectangle of C, in column
 # groups (130x300, 20x517 with B in place, 150x2000 on 4 threads), row groups (700x70) or a
 # 2 x 2 grid (300x300 on 4 threads); 7 threads on 300x300 and any thread count on 1000 rows
-# of 1000 share B's packing instead; 5x40 leaves some of 7 threads without columns.
+# of 1000 share B's packing instead; 5x40 leaves some of 7 threads without columns. With
+# op(B) = Bᵀ, 203x11 (AVX-512) and 3x300 run as dot products, split by rows and columns.
 THREADED_SHAPES = [(130, 300, 520), (20, 517, 300), (150, 2000, 9), (700, 70, 130),
-                   (300, 300, 200), (1000, 1000, 3), (5, 40, 12000)]
+                   (300, 300, 200), (1000, 1000, 3), (5, 40, 12000), (203, 11, 300),
+                   (3, 300, 700)]
 
 
 @pytest.fixture

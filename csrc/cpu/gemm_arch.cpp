@@ -18,6 +18,7 @@
 #include "cpu/gemm_arch.h"
 #include "cpu/gemm_blocked.h"
 #include "cpu/gemm_blocking.h"
+#include "cpu/gemm_dots.h"
 #include "cpu/gemm_micro_kernel.h"
 #include "cpu/gemm_pack.h"
 #include "cpu/thread_scratch.h"
@@ -96,69 +97,45 @@ void gemm_a_in_place(const GemmShape& s, T alpha, const T* a, const T* b, int64_
   }
 }
 
+// The dot-product path (gemm_dots.h) over all of C, for op(B) = Bᵀ, whose rows run
+// along k. A's rows must too: with op(A) = Aᵀ they are copied, which the callers allow
+// only when A is tiny (M <= 4). Threads split the longer side of C.
 template <typename T>
-T sum_lanes(typename VectorOps<T>::V v) {
-  T lanes[VectorOps<T>::lanes];
-  VectorOps<T>::store(lanes, v);
-  T sum = 0;
-  for (T x : lanes) sum += x;
-  return sum;
-}
-
-// Few rows with op(B) = Bᵀ: C[i, j] = alpha * dot(A row i, B row j) + beta * C[i, j]
-// for columns j in [col0, col1), 4 B rows at a time; A's rows are a[i * lda + p].
-template <typename T>
-void few_rows_dot(const GemmShape& s, T alpha, const T* a, int64_t lda, const T* b, T beta, T* c,
-                  int64_t col0, int64_t col1) {
-  using Ops = VectorOps<T>;
-  using V = typename Ops::V;
-  constexpr int L = Ops::lanes, J = 4;
-  const int64_t k_full = s.k - s.k % L;
-  for (int64_t i = 0; i < s.m; ++i) {
-    const T* a_row = a + i * lda;
-    for (int64_t j0 = col0; j0 < col1; j0 += J) {
-      const int js = int(min64(J, col1 - j0));
-      V acc[J];
-      for (int j = 0; j < J; ++j) acc[j] = Ops::zero();
-      for (int64_t p = 0; p < k_full; p += L) {
-        const V x = Ops::load(a_row + p);
-#pragma GCC unroll 4
-        for (int j = 0; j < J; ++j)
-          if (j < js) acc[j] = Ops::fma(x, Ops::load(b + (j0 + j) * s.ldb + p), acc[j]);
-      }
-      if (k_full < s.k) {
-        const auto mask = Ops::first(int(s.k - k_full));
-        const V x = Ops::load(a_row + k_full, mask);
-        for (int j = 0; j < js; ++j)
-          acc[j] = Ops::fma(x, Ops::load(b + (j0 + j) * s.ldb + k_full, mask), acc[j]);
-      }
-      for (int j = 0; j < js; ++j) {
-        T* out = c + i * s.ldc + j0 + j;
-        const T value = alpha * sum_lanes<T>(acc[j]);
-        *out = beta == T(0) ? value : value + beta * *out;
-      }
-    }
-  }
-}
-
-template <typename T>
-void gemm_few_rows_transposed_b(const GemmShape& s, T alpha, const T* a, const T* b, T beta,
-                                T* c) {
+void gemm_dots(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c) {
   const T* a_rows = a;
   int64_t lda = s.lda;
-  if (s.trans_a) {  // the dot products want A's rows contiguous along k
+  if (s.trans_a) {
     T* copy = thread_scratch<T>(ScratchSlot::gemm_packed_a, s.m * s.k);
-    for (int64_t i = 0; i < s.m; ++i)
-      for (int64_t p = 0; p < s.k; ++p) copy[i * s.k + p] = a[p * s.lda + i];
-    a_rows = copy;
-    lda = s.k;
+    for (int64_t p = 0; p < s.k; ++p)
+      for (int64_t i = 0; i < s.m; ++i) copy[i * s.k + p] = a[p * s.lda + i];
+    a_rows = copy, lda = s.k;
   }
-  constexpr int64_t unit = 16;  // columns per parallel work item
-  const int64_t blocks = ceil_div(s.n, unit);
-  const bool parallel = fork_threads(2.0 * s.m * s.n * s.k, kParallelFlops / 8);
-#pragma omp parallel for if (parallel) schedule(static)
-  for (int64_t block = 0; block < blocks; ++block)
-    few_rows_dot(s, alpha, a_rows, lda, b, beta, c, block * unit, min64(s.n, (block + 1) * unit));
+  const bool split_rows = s.m >= s.n;
+  const int64_t unit = split_rows ? dot_tile_rows<T>() : 16;  // rows or columns per share
+  const int64_t units = ceil_div(split_rows ? s.m : s.n, unit);
+  const bool parallel = units > 1 && fork_threads(2.0 * s.m * s.n * s.k, kParallelFlops / 8);
+#pragma omp parallel if (parallel)
+  {
+    const int threads = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t first = units * t / threads * unit, last = units * (t + 1) / threads * unit;
+    if (split_rows)
+      dot_tiles<T>(s.k, a_rows, lda, b, s.ldb, alpha, beta, c, s.ldc, first, min64(last, s.m),
+                   0, s.n);
+    else
+      dot_tiles<T>(s.k, a_rows, lda, b, s.ldb, alpha, beta, c, s.ldc, 0, s.m, first,
+                   min64(last, s.n));
+  }
+}
+
+// Whether a product with N within one vector runs as dot products (gemm_dots): B's rows
+// must already run along k and A's too (nothing copied), the columns leave a quarter
+// of the vector or more empty, and k is deep enough that the k loop, not the sums of
+// lanes after it, takes the time. 2 threads, AVX-512: 128x256x10 with op(B) = Bᵀ
+// 60 -> 133 GFLOP/s; with N = 16 the A-in-place tiles fill their lanes and stay ahead.
+template <typename T>
+bool narrow_as_dots(const GemmShape& s) {
+  constexpr int lanes = VectorOps<T>::lanes;
+  return s.trans_b && !s.trans_a && 4 * s.n <= 3 * lanes && s.k >= 8 * lanes;
 }
 
 template <typename T>
@@ -167,13 +144,14 @@ void gemm_any(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c)
   if (s.m == 0 || s.n == 0) return;
   if (s.k == 0 || alpha == T(0)) return scale_c(s, beta, c);
   if (s.m <= B::small_m) {  // batch-1 inference, tiny batches: nothing worth packing
-    if (s.trans_b) return gemm_few_rows_transposed_b(s, alpha, a, b, beta, c);
+    if (s.trans_b) return gemm_dots(s, alpha, a, b, beta, c);
     // Wider tiles for 1-2 rows keep 8-16 FMA chains in flight while B streams past.
     if (s.m <= 2)
       return gemm_a_in_place<T, 8, Operand::direct>(s, alpha, a, b, s.ldb, beta, c, false);
     return gemm_a_in_place<T, 4, Operand::direct>(s, alpha, a, b, s.ldb, beta, c, false);
   }
   if (s.n <= B::lanes) {  // one vector of columns: each A element is used once
+    if (narrow_as_dots<T>(s)) return gemm_dots(s, alpha, a, b, beta, c);
     if (!s.trans_b)
       return gemm_a_in_place<T, 1, Operand::direct>(s, alpha, a, b, s.ldb, beta, c, true);
     T* panel = thread_scratch<T>(ScratchSlot::gemm_packed_b, s.k * B::lanes);
