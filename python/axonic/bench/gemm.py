@@ -64,10 +64,12 @@ class GemmShape(NamedTuple):
 # Squares, then the products of a 784-256-10 MLP at batch 128: batch-1 inference, the
 # hidden layer, the classifier head, a weight-gradient-like product, and the backward
 # of the hidden layer (W stored out x in = 256 x 784): grad-input g @ W (128x256x784)
-# and grad-weight g^T @ x (256x128x784, A = g stored 128 x 256).
+# and grad-weight g^T @ x (256x128x784, A = g stored 128 x 256). Last, batch-1 inference
+# and the head as nn.Linear runs them, x @ W^T with W stored out x in.
 DEFAULT_GEMM_SHAPES = [GemmShape(s, s, s) for s in (256, 512, 1024, 2048, 4096)] + [
     GemmShape(1, 784, 256), GemmShape(128, 784, 256), GemmShape(128, 256, 10),
     GemmShape(784, 128, 256), GemmShape(128, 256, 784), GemmShape(256, 128, 784, trans_a=True),
+    GemmShape(1, 784, 256, trans_b=True), GemmShape(128, 256, 10, trans_b=True),
 ]
 
 FLOAT32_EPS = 2.0 ** -24  # unit roundoff
