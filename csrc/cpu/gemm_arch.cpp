@@ -77,22 +77,32 @@ void tiles_with_a_in_place(const GemmShape& s, T alpha, const T* a, const T* b, 
 }
 
 // The A-in-place path over all of C, split between threads by rows (split_rows) or
-// by columns, in whole tiles.
+// by columns, in whole tiles. B is read in place (op(B) = B, rows b_k_step apart), or
+// with kB = packed it is Bᵀ with N <= NR, packed into one k x NR panel by every thread
+// for itself: reading a panel another core had just written cost more than packing
+// it twice (2 threads, 128x256x16: 2 threads ran slower than 1).
 template <typename T, int NV, Operand kB>
 void gemm_a_in_place(const GemmShape& s, T alpha, const T* a, const T* b, int64_t b_k_step,
                      T beta, T* c, bool split_rows) {
-  const int64_t unit = split_rows ? a_in_place_rows<T, NV>() : NV * VectorOps<T>::lanes;
+  constexpr int NR = NV * VectorOps<T>::lanes;
+  const int64_t unit = split_rows ? a_in_place_rows<T, NV>() : NR;
   const int64_t units = ceil_div(split_rows ? s.m : s.n, unit);
   const bool parallel = units > 1 && fork_threads(2.0 * s.m * s.n * s.k, kParallelFlops / 8);
 #pragma omp parallel if (parallel)
   {
     const int threads = omp_get_num_threads(), t = omp_get_thread_num();
     const int64_t first = units * t / threads * unit, last = units * (t + 1) / threads * unit;
+    const T* b_rows = b;
+    if (kB == Operand::packed) {
+      T* panel = thread_scratch<T>(ScratchSlot::gemm_packed_b, s.k * NR);
+      pack_panel<T, NR>(b, s.ldb, true, 0, int(s.n), 0, s.k, panel);
+      b_rows = panel;
+    }
     if (split_rows)
-      tiles_with_a_in_place<T, NV, kB>(s, alpha, a, b, b_k_step, beta, c, first,
+      tiles_with_a_in_place<T, NV, kB>(s, alpha, a, b_rows, b_k_step, beta, c, first,
                                        min64(last, s.m), 0, s.n);
     else
-      tiles_with_a_in_place<T, NV, kB>(s, alpha, a, b, b_k_step, beta, c, 0, s.m, first,
+      tiles_with_a_in_place<T, NV, kB>(s, alpha, a, b_rows, b_k_step, beta, c, 0, s.m, first,
                                        min64(last, s.n));
   }
 }
@@ -154,9 +164,7 @@ void gemm_any(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c)
     if (narrow_as_dots<T>(s)) return gemm_dots(s, alpha, a, b, beta, c);
     if (!s.trans_b)
       return gemm_a_in_place<T, 1, Operand::direct>(s, alpha, a, b, s.ldb, beta, c, true);
-    T* panel = thread_scratch<T>(ScratchSlot::gemm_packed_b, s.k * B::lanes);
-    pack_panel<T, B::lanes>(b, s.ldb, true, 0, int(s.n), 0, s.k, panel);
-    return gemm_a_in_place<T, 1, Operand::packed>(s, alpha, a, panel, 0, beta, c, true);
+    return gemm_a_in_place<T, 1, Operand::packed>(s, alpha, a, b, 0, beta, c, true);
   }
   return gemm_blocked(s, alpha, a, b, beta, c);
 }
