@@ -6,9 +6,12 @@
 //
 // A read in place (M <= 4: batch-1 inference and tiny batches; or N within one
 // vector, where each element of A meets a single column tile): nothing of A is
-// packed; the micro-kernel broadcasts straight from A's rows in tiles of MR, 4, 2
-// or 1 rows. With M <= 4 and op(B) = Bᵀ each C element is instead a dot product of
-// an A row and a B row, 4 B rows at a time, both read along k.
+// packed; the micro-kernel broadcasts straight from A's rows in tiles of MR (2 MR
+// for one vector of columns), 4, 2 or 1 rows.
+//
+// Dot products (gemm_dots.h): with op(B) = Bᵀ, when M <= 4 or N fills at most 3/4 of
+// a vector, each C element is a dot product of an A row and a B row, both read along
+// k, in tiles of up to 4 x 4 of them.
 
 #include <omp.h>
 
@@ -109,17 +112,10 @@ void gemm_a_in_place(const GemmShape& s, T alpha, const T* a, const T* b, int64_
 
 // The dot-product path (gemm_dots.h) over all of C, for op(B) = Bᵀ, whose rows run
 // along k. A's rows must too: with op(A) = Aᵀ they are copied, which the callers allow
-// only when A is tiny (M <= 4). Threads split the longer side of C.
+// only when A is tiny (M <= 4), each thread making its own copy as gemm_a_in_place
+// packs Bᵀ. Threads split the longer side of C.
 template <typename T>
 void gemm_dots(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c) {
-  const T* a_rows = a;
-  int64_t lda = s.lda;
-  if (s.trans_a) {
-    T* copy = thread_scratch<T>(ScratchSlot::gemm_packed_a, s.m * s.k);
-    for (int64_t p = 0; p < s.k; ++p)
-      for (int64_t i = 0; i < s.m; ++i) copy[i * s.k + p] = a[p * s.lda + i];
-    a_rows = copy, lda = s.k;
-  }
   const bool split_rows = s.m >= s.n;
   const int64_t unit = split_rows ? dot_tile_rows<T>() : 16;  // rows or columns per share
   const int64_t units = ceil_div(split_rows ? s.m : s.n, unit);
@@ -128,6 +124,14 @@ void gemm_dots(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c
   {
     const int threads = omp_get_num_threads(), t = omp_get_thread_num();
     const int64_t first = units * t / threads * unit, last = units * (t + 1) / threads * unit;
+    const T* a_rows = a;
+    int64_t lda = s.lda;
+    if (s.trans_a) {
+      T* copy = thread_scratch<T>(ScratchSlot::gemm_packed_a, s.m * s.k);
+      for (int64_t p = 0; p < s.k; ++p)
+        for (int64_t i = 0; i < s.m; ++i) copy[i * s.k + p] = a[p * s.lda + i];
+      a_rows = copy, lda = s.k;
+    }
     if (split_rows)
       dot_tiles<T>(s.k, a_rows, lda, b, s.ldb, alpha, beta, c, s.ldc, first, min64(last, s.m),
                    0, s.n);
