@@ -79,6 +79,25 @@ void tiles_with_a_in_place(const GemmShape& s, T alpha, const T* a, const T* b, 
   }
 }
 
+// Runs share(row0, row1, col0, col1) on every thread with a share of C: whole units of
+// `unit` rows (split_rows) or columns, as even as the units allow. Products too small
+// to fork for stay on the calling thread.
+template <typename Share>
+void run_shares(const GemmShape& s, bool split_rows, int64_t unit, const Share& share) {
+  const int64_t units = ceil_div(split_rows ? s.m : s.n, unit);
+  const bool parallel = units > 1 && fork_threads(2.0 * s.m * s.n * s.k, kParallelFlops / 8);
+#pragma omp parallel if (parallel)
+  {
+    const int threads = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t first = units * t / threads * unit;
+    const int64_t last = min64(units * (t + 1) / threads * unit, split_rows ? s.m : s.n);
+    if (first < last) {
+      if (split_rows) share(first, last, int64_t(0), s.n);
+      else share(int64_t(0), s.m, first, last);
+    }
+  }
+}
+
 // The A-in-place path over all of C, split between threads by rows (split_rows) or
 // by columns, in whole tiles. B is read in place (op(B) = B, rows b_k_step apart), or
 // with kB = packed it is Bᵀ with N <= NR, packed into one k x NR panel by every thread
@@ -89,25 +108,16 @@ void gemm_a_in_place(const GemmShape& s, T alpha, const T* a, const T* b, int64_
                      T beta, T* c, bool split_rows) {
   constexpr int NR = NV * VectorOps<T>::lanes;
   const int64_t unit = split_rows ? a_in_place_rows<T, NV>() : NR;
-  const int64_t units = ceil_div(split_rows ? s.m : s.n, unit);
-  const bool parallel = units > 1 && fork_threads(2.0 * s.m * s.n * s.k, kParallelFlops / 8);
-#pragma omp parallel if (parallel)
-  {
-    const int threads = omp_get_num_threads(), t = omp_get_thread_num();
-    const int64_t first = units * t / threads * unit, last = units * (t + 1) / threads * unit;
+  run_shares(s, split_rows, unit, [&](int64_t row0, int64_t row1, int64_t col0, int64_t col1) {
     const T* b_rows = b;
     if (kB == Operand::packed) {
       T* panel = thread_scratch<T>(ScratchSlot::gemm_packed_b, s.k * NR);
       pack_panel<T, NR>(b, s.ldb, true, 0, int(s.n), 0, s.k, panel);
       b_rows = panel;
     }
-    if (split_rows)
-      tiles_with_a_in_place<T, NV, kB>(s, alpha, a, b_rows, b_k_step, beta, c, first,
-                                       min64(last, s.m), 0, s.n);
-    else
-      tiles_with_a_in_place<T, NV, kB>(s, alpha, a, b_rows, b_k_step, beta, c, 0, s.m, first,
-                                       min64(last, s.n));
-  }
+    tiles_with_a_in_place<T, NV, kB>(s, alpha, a, b_rows, b_k_step, beta, c, row0, row1, col0,
+                                     col1);
+  });
 }
 
 // The dot-product path (gemm_dots.h) over all of C, for op(B) = Bᵀ, whose rows run
@@ -118,12 +128,7 @@ template <typename T>
 void gemm_dots(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c) {
   const bool split_rows = s.m >= s.n;
   const int64_t unit = split_rows ? dot_tile_rows<T>() : 16;  // rows or columns per share
-  const int64_t units = ceil_div(split_rows ? s.m : s.n, unit);
-  const bool parallel = units > 1 && fork_threads(2.0 * s.m * s.n * s.k, kParallelFlops / 8);
-#pragma omp parallel if (parallel)
-  {
-    const int threads = omp_get_num_threads(), t = omp_get_thread_num();
-    const int64_t first = units * t / threads * unit, last = units * (t + 1) / threads * unit;
+  run_shares(s, split_rows, unit, [&](int64_t row0, int64_t row1, int64_t col0, int64_t col1) {
     const T* a_rows = a;
     int64_t lda = s.lda;
     if (s.trans_a) {
@@ -132,13 +137,8 @@ void gemm_dots(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c
         for (int64_t i = 0; i < s.m; ++i) copy[i * s.k + p] = a[p * s.lda + i];
       a_rows = copy, lda = s.k;
     }
-    if (split_rows)
-      dot_tiles<T>(s.k, a_rows, lda, b, s.ldb, alpha, beta, c, s.ldc, first, min64(last, s.m),
-                   0, s.n);
-    else
-      dot_tiles<T>(s.k, a_rows, lda, b, s.ldb, alpha, beta, c, s.ldc, 0, s.m, first,
-                   min64(last, s.n));
-  }
+    dot_tiles<T>(s.k, a_rows, lda, b, s.ldb, alpha, beta, c, s.ldc, row0, row1, col0, col1);
+  });
 }
 
 // Whether a product with N within one vector runs as dot products (gemm_dots): B's rows
