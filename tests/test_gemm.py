@@ -117,6 +117,11 @@ BLOCK_EDGES = {
     "n=one vector": lambda b: (2 * b["mr"] + 5, b["lanes"], 23),
     # One vector of columns takes 2 * mr rows per tile, then 4, 2 and 1.
     "n=one vector, m=4mr+7": lambda b: (4 * b["mr"] + 7, max(1, b["lanes"] - 3), 23),
+    # A few vectors of columns read A in place too (gemm_arch.cpp: gemm_narrow): 2 vectors,
+    # 3 on AVX-512, and with op(A) = Aᵀ only up to k = 1024 (deeper, the blocked path).
+    "n=2 vectors-3": lambda b: (4 * b["mr"] + 7, max(b["lanes"] + 1, 2 * b["lanes"] - 3), 23),
+    "n=3 vectors-5": lambda b: (2 * b["mr"] + 5, max(2 * b["lanes"] + 1, 3 * b["lanes"] - 5), 23),
+    "n=2 vectors, k=1025": lambda b: (13, 2 * b["lanes"] - 1, 1025),
     # With op(B) = Bᵀ and k >= 8 lanes, 3/4 of a vector of columns runs as dot products
     # (gemm_arch.cpp: narrow_as_dots) in tiles of up to 4 x 4, and a masked k tail.
     "n=3/4 vector, deep k": lambda b: (11, max(1, 3 * b["lanes"] // 4 - 1), 8 * b["lanes"] + 3),
@@ -243,10 +248,11 @@ def test_gemm_same_result_single_and_multi_threaded():
 # 2 x 2 grid (300x300 on 4 threads); 7 threads on 300x300 and any thread count on 1000 rows
 # of 1000 share B's packing instead; 5x40 leaves some of 7 threads without columns. With
 # op(B) = Bᵀ, 203x11 (AVX-512) and 3x300 run as dot products, split by rows and columns,
-# and 150x14 (AVX-512) and 150x7 (AVX2) read A in place, every thread packing Bᵀ.
+# and 150x14 (AVX-512) and 150x7 (AVX2) read A in place, every thread packing Bᵀ, as
+# does 150x40 in 3-vector tiles (AVX-512) and 150x14 in 2-vector tiles (AVX2).
 THREADED_SHAPES = [(130, 300, 520), (20, 517, 300), (150, 2000, 9), (700, 70, 130),
                    (300, 300, 200), (1000, 1000, 3), (5, 40, 12000), (203, 11, 300),
-                   (3, 300, 700), (150, 14, 90), (150, 7, 90)]
+                   (3, 300, 700), (150, 14, 90), (150, 7, 90), (150, 40, 90)]
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@
 // micro-kernel, in the BLIS loop order; B read in place instead when op(B) = B and
 // A has few rows, since each element of B then meets few tiles.
 //
-// A read in place (M <= 4: batch-1 inference and tiny batches; or N within one
-// vector, where each element of A meets a single column tile): nothing of A is
-// packed; the micro-kernel broadcasts straight from A's rows in tiles of MR (2 MR
-// for one vector of columns), 4, 2 or 1 rows.
+// A read in place (M <= 4: batch-1 inference and tiny batches; or N within a few
+// vectors, gemm_narrow, where each element of A meets a single column tile): nothing
+// of A is packed; the micro-kernel broadcasts straight from A's rows in tiles of MR
+// (2 MR for one vector of columns), 4, 2 or 1 rows.
 //
 // Dot products (gemm_dots.h): with op(B) = Bᵀ, when M <= 4 or N fills at most 3/4 of
 // a vector, each C element is a dot product of an A row and a B row, both read along
@@ -152,6 +152,27 @@ bool narrow_as_dots(const GemmShape& s) {
   return s.trans_b && !s.trans_a && 4 * s.n <= 3 * lanes && s.k >= 8 * lanes;
 }
 
+// C with N within NV vectors, all in one column tile: A read in place, B read in place
+// or (op(B) = Bᵀ) packed whole by each thread. Against the blocked path, which packs
+// B zero-padded to NR columns and, on 2 threads, all of it on each (2 threads, AVX-512,
+// 128x256xN GFLOP/s: N = 24 61 -> 138, N = 32 81-99 -> 198-208, N = 48 165 -> 210;
+// AVX2, N = 10 37-43 -> 68, N = 16 69-80 -> 121-134). At N = 64 (4 vectors) packing
+// won again (2 threads, 512x512x64: 258-290 blocked, 223-234 in place).
+constexpr int kMaxNarrowVectors = kVectorBytes == 64 ? 3 : 2;  // tile rows MR = 6: 18 or
+                                                               // 12 accumulators
+// With op(A) = Aᵀ, A read in place takes a new line at every k step, and a new page
+// once lda passes 1024 floats: past this depth one tile's pages outgrow the TLB and
+// packing wins (2 threads, AVX-512: 2048x2048x32 in place 43-60 GFLOP/s, blocked 76-80;
+// 1024x1024x32 in place 91, blocked 77).
+constexpr int64_t kMaxStridedDepth = 1024;
+
+template <typename T, int NV>
+void gemm_narrow(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c) {
+  if (!s.trans_b)
+    return gemm_a_in_place<T, NV, Operand::direct>(s, alpha, a, b, s.ldb, beta, c, true);
+  return gemm_a_in_place<T, NV, Operand::packed>(s, alpha, a, b, 0, beta, c, true);
+}
+
 template <typename T>
 void gemm_any(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c) {
   using B = Blocking<T>;
@@ -164,11 +185,12 @@ void gemm_any(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c)
       return gemm_a_in_place<T, 8, Operand::direct>(s, alpha, a, b, s.ldb, beta, c, false);
     return gemm_a_in_place<T, 4, Operand::direct>(s, alpha, a, b, s.ldb, beta, c, false);
   }
-  if (s.n <= B::lanes) {  // one vector of columns: each A element is used once
-    if (narrow_as_dots<T>(s)) return gemm_dots(s, alpha, a, b, beta, c);
-    if (!s.trans_b)
-      return gemm_a_in_place<T, 1, Operand::direct>(s, alpha, a, b, s.ldb, beta, c, true);
-    return gemm_a_in_place<T, 1, Operand::packed>(s, alpha, a, b, 0, beta, c, true);
+  if (s.n <= B::lanes && narrow_as_dots<T>(s)) return gemm_dots(s, alpha, a, b, beta, c);
+  if (!s.trans_a || s.k <= kMaxStridedDepth) {  // one column tile: A read in place
+    if (s.n <= B::lanes) return gemm_narrow<T, 1>(s, alpha, a, b, beta, c);
+    if (s.n <= 2 * B::lanes) return gemm_narrow<T, 2>(s, alpha, a, b, beta, c);
+    if (kMaxNarrowVectors >= 3 && s.n <= 3 * B::lanes)
+      return gemm_narrow<T, kMaxNarrowVectors >= 3 ? 3 : 2>(s, alpha, a, b, beta, c);
   }
   return gemm_blocked(s, alpha, a, b, beta, c);
 }
