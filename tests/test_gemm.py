@@ -122,6 +122,8 @@ BLOCK_EDGES = {
     "n=2 vectors-3": lambda b: (4 * b["mr"] + 7, max(b["lanes"] + 1, 2 * b["lanes"] - 3), 23),
     "n=3 vectors-5": lambda b: (2 * b["mr"] + 5, max(2 * b["lanes"] + 1, 3 * b["lanes"] - 5), 23),
     "n=2 vectors, k=1025": lambda b: (13, 2 * b["lanes"] - 1, 1025),
+    # ... and only while B's k x N strip stays in L2 (AVX-512 and AVX2: blocked here).
+    "n=2 vectors, k=25000": lambda b: (13, 2 * b["lanes"] - 1, 25000),
     # With op(B) = Bᵀ and k >= 8 lanes, 3/4 of a vector of columns runs as dot products
     # (gemm_arch.cpp: narrow_as_dots) in tiles of up to 4 x 4, and a masked k tail.
     "n=3/4 vector, deep k": lambda b: (11, max(1, 3 * b["lanes"] // 4 - 1), 8 * b["lanes"] + 3),

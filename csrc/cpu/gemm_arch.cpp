@@ -166,6 +166,14 @@ constexpr int kMaxNarrowVectors = kVectorBytes == 64 ? 3 : 2;  // tile rows MR =
 // 1024x1024x32 in place 91, blocked 77).
 constexpr int64_t kMaxStridedDepth = 1024;
 
+// gemm_narrow runs all of K at once, so every tile of rows reads B's whole k x N strip:
+// with 2 or more vectors of columns, once the strip outgrows L2 the blocked path's K
+// blocks win (2 threads, AVX-512: 1024x16384x32, 2 MiB: narrow 131 GFLOP/s, blocked
+// 152; 512x65536x48, 12 MiB: 117 and 168; 2048x8192x48, 1.5 MiB: narrow 175, blocked
+// 140). With one vector the blocked path's 4-vector tiles waste too much to catch up
+// (256x131072x10: narrow 75, blocked 40).
+constexpr double kMaxNarrowStripBytes = 1.5 * (1 << 20);
+
 template <typename T, int NV>
 void gemm_narrow(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c) {
   if (!s.trans_b)
@@ -188,8 +196,10 @@ void gemm_any(const GemmShape& s, T alpha, const T* a, const T* b, T beta, T* c)
   if (s.n <= B::lanes && narrow_as_dots<T>(s)) return gemm_dots(s, alpha, a, b, beta, c);
   if (!s.trans_a || s.k <= kMaxStridedDepth) {  // one column tile: A read in place
     if (s.n <= B::lanes) return gemm_narrow<T, 1>(s, alpha, a, b, beta, c);
-    if (s.n <= 2 * B::lanes) return gemm_narrow<T, 2>(s, alpha, a, b, beta, c);
-    if (kMaxNarrowVectors >= 3 && s.n <= 3 * B::lanes)
+    const bool strip_fits = double(s.k) * ceil_div(s.n, B::lanes) * B::lanes * sizeof(T) <=
+                            kMaxNarrowStripBytes;
+    if (strip_fits && s.n <= 2 * B::lanes) return gemm_narrow<T, 2>(s, alpha, a, b, beta, c);
+    if (strip_fits && kMaxNarrowVectors >= 3 && s.n <= 3 * B::lanes)
       return gemm_narrow<T, kMaxNarrowVectors >= 3 ? 3 : 2>(s, alpha, a, b, beta, c);
   }
   return gemm_blocked(s, alpha, a, b, beta, c);
