@@ -2,11 +2,12 @@
 
 Blocking (csrc/cpu/gemm_blocking.h): an MR x NR register tile (6 x 4 vectors on avx512, 6 x 2
 vectors on avx2 and generic), KC = 512, MC = 32 * MR, NC = 4096. The driver also switches
-paths on shape: M <= 4 reads A in place (dot products when B is transposed, 8-vector tiles for
-M <= 2), N <= one vector reads A in place, M <= 4 * MR reads B in place, and threads share B's
-packing or each own a rectangle of C (gemm_blocked.h). BLOCK_EDGES are computed from
-_cpu.gemm_blocking() of the kernel that runs, so they follow its blocking, and include both
-sides of each path switch.
+paths on shape (gemm_arch.cpp): M <= 4 reads A in place (dot products when B is transposed,
+8-vector tiles for M <= 2); N within 1, 2 or (avx512) 3 vectors reads A in place in one column
+tile (dot products when B is transposed and N fills at most 3/4 of a vector); M <= 4 * MR reads
+B in place, and threads share B's packing or each own a rectangle of C (gemm_blocked.h).
+BLOCK_EDGES are computed from _cpu.gemm_blocking() of the kernel that runs, so they follow its
+blocking, and include both sides of each path switch.
 Strided operands (windows of larger arrays, transposed views, broadcast stacks) are read in
 place, and nothing of out's base array outside out may change."""
 
