@@ -157,9 +157,9 @@ bool narrow_as_dots(const GemmShape& s) {
 // B zero-padded to NR columns and, on 2 threads, all of it on each (2 threads, AVX-512,
 // 128x256xN GFLOP/s: N = 24 61 -> 138, N = 32 81-99 -> 198-208, N = 48 165 -> 210;
 // AVX2, N = 10 37-43 -> 68, N = 16 69-80 -> 121-134). At N = 64 (4 vectors) packing
-// won again (2 threads, 512x512x64: 258-290 blocked, 223-234 in place).
-constexpr int kMaxNarrowVectors = kVectorBytes == 64 ? 3 : 2;  // tile rows MR = 6: 18 or
-                                                               // 12 accumulators
+// won again (2 threads, 512x512x64: 258-290 blocked, 223-234 in place). With MR = 6
+// rows, 3 vectors take 18 accumulators of 32 registers, 2 take 12 of 16.
+constexpr int kMaxNarrowVectors = kVectorBytes == 64 ? 3 : 2;
 // With op(A) = Aᵀ, A read in place takes a new line at every k step, and a new page
 // once lda passes 1024 floats: past this depth one tile's pages outgrow the TLB and
 // packing wins (2 threads, AVX-512: 2048x2048x32 in place 43-60 GFLOP/s, blocked 76-80;
