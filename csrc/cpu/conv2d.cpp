@@ -45,7 +45,8 @@ namespace axonic::cpu {
 
 namespace {
 
-constexpr double kParallelFlops = 2.0 * 128 * 128 * 64;  // as the GEMM's fork threshold
+// Forking threads costs microseconds: smaller convolutions run on the calling thread.
+constexpr double kParallelFlops = 2.0 * 128 * 128 * 64;
 // The unit of work of forward and backward weight: whole pixel panels of every ISA's
 // implicit-GEMM kernel.
 constexpr int64_t kPixelBlock = 32;

@@ -85,7 +85,7 @@ void tiles_with_a_in_place(const GemmShape& s, T alpha, const T* a, const T* b, 
 template <typename Share>
 void run_shares(const GemmShape& s, bool split_rows, int64_t unit, const Share& share) {
   const int64_t units = ceil_div(split_rows ? s.m : s.n, unit);
-  const bool parallel = units > 1 && fork_threads(2.0 * s.m * s.n * s.k, kParallelFlops / 8);
+  const bool parallel = units > 1 && fork_threads(2.0 * s.m * s.n * s.k, kParallelFlops);
 #pragma omp parallel if (parallel)
   {
     const int threads = omp_get_num_threads(), t = omp_get_thread_num();

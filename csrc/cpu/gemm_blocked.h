@@ -152,18 +152,29 @@ struct ThreadGrid {
 // Elements of A and B one thread packs per K block, (A rows of its group) x K +
 // K x (B columns of its group), over their product: gemm_owned_blocks packs
 // M*K/rows + K*N/cols. The grid with the least, groups no finer than a tile of rows
-// or a vector of columns; ties go to column groups.
+// or a vector of columns, and, while the rows can be split instead, no column group
+// narrower than a tile: its tiles would run fewer FMA chains (2 threads, AVX-512,
+// 64x96x64 in 2-vector column groups 133 GFLOP/s, in row groups 183).
+// Ties (M = N) go to row groups when K fits one K block: column groups then write the
+// same cache line of every C row at their boundary (numpy's rows start mid-line), which
+// costs more than packing B twice saves (2 threads: 200x8x200 83 -> 110, 512x128x512
+// 290 -> 305, 384^3 296 -> 304); deeper, halving B's packing wins (512^3 330 -> 319
+// with row groups).
 template <typename T>
 inline ThreadGrid owned_grid(const GemmShape& s, int threads) {
   const int64_t m_tiles = ceil_div(s.m, Blocking<T>::mr);
   const int64_t vectors = ceil_div(s.n, Blocking<T>::lanes);
+  const bool rows_can_split = m_tiles >= threads;
+  const bool ties_to_rows = s.k < Blocking<T>::kc;
   ThreadGrid best{1, threads};
   double best_cost = -1;
   for (int rows = 1; rows <= threads; ++rows) {
     const int cols = threads / rows;
     if (rows * cols != threads || rows > m_tiles || cols > vectors) continue;
+    if (cols > 1 && vectors / cols < Blocking<T>::nv && rows_can_split) continue;
     const double cost = double(s.m) * s.k / rows + double(s.k) * s.n / cols;
-    if (best_cost < 0 || cost < best_cost) best = {rows, cols}, best_cost = cost;
+    if (best_cost < 0 || cost < best_cost || (ties_to_rows && cost == best_cost))
+      best = {rows, cols}, best_cost = cost;
   }
   return best;
 }

@@ -36,8 +36,11 @@ struct Blocking {
   static constexpr int small_m = 4;            // M up to this takes the few-rows path
 };
 
-// Forking threads costs microseconds: smaller products run on the calling thread.
-constexpr double kParallelFlops = 2.0 * 128 * 128 * 64;
+// Forking threads costs a few microseconds: smaller products run on the calling thread.
+// Past this the split pays on every path (2 threads, AVX-512, GFLOP/s, 1 thread ->
+// 2: 64^3 135 -> 170, 100^3 116 -> 185, 128x64x128 153 -> 251); forked at this size
+// (32x32x128), shares of under a microsecond each ran at 0.6x the speed of one thread.
+constexpr double kParallelFlops = 2.0 * 64 * 64 * 32;
 
 // Whether a product of this many flops should fork threads: not when it is small, and
 // not from inside a parallel region (conv2d runs whole images on separate threads).
