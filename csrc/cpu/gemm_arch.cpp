@@ -86,8 +86,7 @@ template <typename Share>
 void run_shares(const GemmShape& s, bool split_rows, int64_t unit, const Share& share) {
   const int64_t units = ceil_div(split_rows ? s.m : s.n, unit);
   const bool parallel = units > 1 && fork_threads(2.0 * s.m * s.n * s.k, kParallelFlops);
-#pragma omp parallel if (parallel)
-  {
+  run_parallel_if(parallel, [&] {
     const int threads = omp_get_num_threads(), t = omp_get_thread_num();
     const int64_t first = units * t / threads * unit;
     const int64_t last = min64(units * (t + 1) / threads * unit, split_rows ? s.m : s.n);
@@ -95,7 +94,7 @@ void run_shares(const GemmShape& s, bool split_rows, int64_t unit, const Share& 
       if (split_rows) share(first, last, int64_t(0), s.n);
       else share(int64_t(0), s.m, first, last);
     }
-  }
+  });
 }
 
 // The A-in-place path over all of C, split between threads by rows (split_rows) or

@@ -73,8 +73,7 @@ void gemm_shared_blocks(const GemmShape& s, T alpha, const T* a, const T* b, T b
                     : nullptr;
   const bool parallel = fork_threads(2.0 * s.m * s.n * s.k, kParallelFlops);
 
-#pragma omp parallel if (parallel)
-  {
+  run_parallel_if(parallel, [&] {
     const int threads = omp_get_num_threads();
     // Row blocks of at most about MC rows, split as evenly as whole MR tiles allow;
     // when there are more blocks than threads, a multiple of the thread count, so
@@ -140,7 +139,7 @@ void gemm_shared_blocks(const GemmShape& s, T alpha, const T* a, const T* b, T b
         }
       }
     }
-  }
+  });
 }
 
 // How gemm_owned_blocks splits C between threads: a grid of `rows` row groups by
@@ -211,8 +210,7 @@ void gemm_owned_blocks(const GemmShape& s, T alpha, const T* a, const T* b, T be
   constexpr int MR = B::mr, L = B::lanes, NR = NV * L;
   const int64_t kc_max = min64(B::kc, s.k);
   const bool parallel = fork_threads(2.0 * s.m * s.n * s.k, kParallelFlops);
-#pragma omp parallel if (parallel)
-  {
+  run_parallel_if(parallel, [&] {
     const int threads = omp_get_num_threads(), t = omp_get_thread_num();
     const ThreadGrid grid = owned_grid<T>(s, threads);
     const int64_t m_tiles = ceil_div(s.m, MR), vectors = ceil_div(s.n, L);
@@ -274,7 +272,7 @@ void gemm_owned_blocks(const GemmShape& s, T alpha, const T* a, const T* b, T be
         }
       }
     }
-  }
+  });
 }
 
 // The blocked product, C = alpha * op(A) @ op(B) + beta * C, for M > small_m and
