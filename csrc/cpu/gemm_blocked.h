@@ -156,7 +156,7 @@ struct ThreadGrid {
 // 64x96x64 in 2-vector column groups 133 GFLOP/s, in row groups 183).
 // Ties (M = N) go to row groups when K fits one K block: column groups then write the
 // same cache line of every C row at their boundary (numpy's rows start mid-line), which
-// costs more than packing B twice saves (2 threads: 200x8x200 83 -> 110, 512x128x512
+// costs more than packing B twice saves (2 threads: 200x8x200 60 -> 110, 512x128x512
 // 290 -> 305, 384^3 296 -> 304); deeper, halving B's packing wins (512^3 330 -> 319
 // with row groups).
 template <typename T>
