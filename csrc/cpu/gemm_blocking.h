@@ -49,16 +49,16 @@ inline bool fork_threads(double flops, double threshold) {
 }
 
 // Runs body() on every thread of a new team when `parallel`, else on the calling thread
-// alone. `omp parallel if (false)` would still set up a team of one, about 0.2 us a call:
-// most of a 16^3 product's time.
+// alone. Outside any parallel region that needs no team: `omp parallel if (false)` would
+// set up a team of one, about 0.2 us a call, most of a 16^3 product's time. Inside one
+// (conv2d's threads each running products) it does: there the body's thread queries and
+// worksharing loops would otherwise bind to the enclosing team and split the product
+// among threads that are not running it.
 template <typename Body>
 inline void run_parallel_if(bool parallel, const Body& body) {
-  if (parallel) {
-#pragma omp parallel
-    body();
-  } else {
-    body();
-  }
+  if (!parallel && !omp_in_parallel()) return body();
+#pragma omp parallel if (parallel)
+  body();
 }
 
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
