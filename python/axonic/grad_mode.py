@@ -5,11 +5,18 @@ from __future__ import annotations
 import functools
 import threading
 
-_state = threading.local()
+
+class _State(threading.local):
+    # A class attribute, so a thread that never set the mode reads True without the
+    # failed instance lookup getattr(local, name, default) pays (0.3 us on every op).
+    enabled = True
+
+
+_state = _State()
 
 
 def is_grad_enabled() -> bool:
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 class _GradMode:

@@ -105,6 +105,9 @@ class Tensor:
 
     @property
     def device(self) -> str:
+        # The type test first: hasattr on a NumPy array fails through an exception.
+        if type(self._data) is np.ndarray:
+            return "cpu"
         return "cuda" if hasattr(self._data, "__cuda_array_interface__") else "cpu"
 
     @property

@@ -13,6 +13,9 @@ from typing import Any
 
 import numpy as np
 
+# axonic.tensor imports this module, so it is partly initialised here; apply reads
+# _tensor.Tensor at call time.
+from .. import tensor as _tensor
 from ..backends import get_backend
 from ..grad_mode import is_grad_enabled
 from ..memory import cached_arrays
@@ -58,9 +61,10 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any):
-        from ..tensor import Tensor
-
-        tensors = [a for a in args if isinstance(a, Tensor)]
+        # Runs on every operation: a small product's whole kernel takes about a
+        # microsecond, so this stays free of generators, imports and repeated lookups.
+        tensor_type = _tensor.Tensor
+        tensors = [a for a in args if isinstance(a, tensor_type)]
         device = tensors[0].device
         for t in tensors[1:]:
             if t.device != device:
@@ -68,16 +72,17 @@ class Function:
                     f"{cls.__name__}: expected all tensors on one device, found {device} and "
                     f"{t.device}; move them with .to('{device}')"
                 )
-        raw = [a._data if isinstance(a, Tensor) else a for a in args]
-        record = is_grad_enabled() and any(t.requires_grad for t in tensors)
-        ctx = Context(get_backend(device), tuple(t.requires_grad for t in tensors))
+        raw = [a._data if isinstance(a, tensor_type) else a for a in args]
+        needs_grad = tuple([t.requires_grad for t in tensors])
+        record = True in needs_grad and is_grad_enabled()
+        ctx = Context(get_backend(device), needs_grad)
         with cached_arrays():
             result = cls.forward(ctx, *raw)
         # NumPy reductions return scalars, and a Tensor always holds an array. A device
         # move (Tensor.to) returns an array of the other device, which stays as it is.
         if not isinstance(result, np.ndarray) and not hasattr(result, "__cuda_array_interface__"):
             result = ctx.xp.asarray(result)
-        out = Tensor._wrap(result)
+        out = tensor_type._wrap(result)
         if record:
             out.requires_grad = True
             out._node = Node(cls, ctx, tensors)

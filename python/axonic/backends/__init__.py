@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import cuda, reference, spec
+from . import cpu, cuda, reference, spec
 
-__all__ = ["array_to_device", "get_backend", "parse_device", "use_reference_kernels", "cuda",
-           "reference", "spec"]
+__all__ = ["array_to_device", "get_backend", "parse_device", "use_reference_kernels", "cpu",
+           "cuda", "reference", "spec"]
 
 _use_reference = False
 _cuda_backend: ModuleType | None = None  # set once CUDA has been found usable
@@ -49,11 +49,7 @@ def get_backend(device: str) -> ModuleType:
     """The backend module for ``device`` ('cpu' or 'cuda'); RuntimeError saying why and
     how to fix it when CUDA cannot be used here."""
     if device == "cpu":
-        if _use_reference:
-            return reference
-        from . import cpu
-
-        return cpu
+        return reference if _use_reference else cpu
     if device == "cuda":
         if _cuda_backend is not None:
             return _cuda_backend

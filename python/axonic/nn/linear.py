@@ -48,13 +48,14 @@ class Linear(Module):
     def forward(self, x: Tensor) -> Tensor:
         if not isinstance(x, Tensor):
             raise TypeError(f"Linear expects a Tensor, got {type(x).__name__}")
-        if x.dtype != self.weight.dtype:
+        weight, bias = self.weight, self.bias  # each lookup runs Module.__getattr__
+        if x.dtype != weight.dtype:
             raise TypeError(f"Linear: input is {x.dtype} but the layer's weights are "
-                            f"{self.weight.dtype}; convert the input with .astype("
-                            f"{self.weight.dtype}) or the model with .to({x.dtype})")
-        if self.bias is None:
-            return LinearFunction.apply(x, self.weight)
-        return LinearFunction.apply(x, self.weight, self.bias)
+                            f"{weight.dtype}; convert the input with .astype("
+                            f"{weight.dtype}) or the model with .to({x.dtype})")
+        if bias is None:
+            return LinearFunction.apply(x, weight)
+        return LinearFunction.apply(x, weight, bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
