@@ -245,19 +245,22 @@ def test_gemm_same_result_single_and_multi_threaded():
     assert_close(multi, single)
 
 
-# How threads split C (gemm_blocked.h: threads_own_blocks, owned_grid): every shape is past
-# the parallel threshold. With few row blocks each thread owns a rectangle of C, in column
-# groups (130x300, 20x517 with B in place, 150x2000 on 4 threads), row groups (700x70;
-# 300x300 on 2 threads, a tie; 64x100, whose column groups would be narrower than a tile)
-# or a 2 x 2 grid (300x300 on 4 threads); 7 threads on 300x300 or (AVX-512) 130x300, and
-# 3 or more on 1000 rows of 1000, share B's packing instead; 5x40 leaves some of 7 threads
-# without columns. With op(B) = Bᵀ, 203x11 (AVX-512) and 3x300 run as dot products, split
-# by rows and columns, and 150x14 (AVX-512) and 150x7 (AVX2) read A in place, every thread
-# packing Bᵀ, as does 150x40 in 3-vector tiles (AVX-512) and 150x14 in 2-vector tiles
-# (AVX2).
+# How threads split C (gemm_blocked.h: threads_own_blocks, owned_grid): every shape is
+# past the parallel threshold. With few row blocks each thread owns a rectangle of C, in
+# column groups (130x300, 20x517 with B in place, 150x2000 on 4 threads), row groups
+# (700x70; 300x300 on 2 threads, a tie; 64x100, whose column groups would be narrower than
+# a tile) or a 2 x 2 grid (300x300 on 4 threads); 7 threads on 300x300 or (AVX-512)
+# 130x300 share B's packing instead; 5x40 leaves some of 7 threads without columns.
+# Shallow products (k <= 32) split by whole rows when every thread gets 8 tiles of them:
+# 1000x1000 (k = 3) on every count, 250x300 (k = 1) on 2-4 threads, 150x2000 (k = 9) on
+# 2-3 and 100x200 (k = 32) on 2; with fewer tiles each, they take the grid above. With
+# op(B) = Bᵀ, 203x11 (AVX-512) and 3x300 run as dot products, split by rows and columns,
+# and 150x14 (AVX-512) and 150x7 (AVX2) read A in place, every thread packing Bᵀ, as does
+# 150x40 in 3-vector tiles (AVX-512) and 150x14 in 2-vector tiles (AVX2).
 THREADED_SHAPES = [(130, 300, 520), (20, 517, 300), (150, 2000, 9), (700, 70, 130),
                    (300, 300, 200), (1000, 1000, 3), (5, 40, 12000), (203, 11, 300),
-                   (3, 300, 700), (150, 14, 90), (150, 7, 90), (150, 40, 90), (64, 100, 64)]
+                   (3, 300, 700), (150, 14, 90), (150, 7, 90), (150, 40, 90), (64, 100, 64),
+                   (250, 300, 1), (100, 200, 32)]
 
 
 @pytest.fixture

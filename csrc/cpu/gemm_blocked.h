@@ -148,9 +148,28 @@ struct ThreadGrid {
   int rows, cols;
 };
 
+// Up to this depth each element of C takes few flops and writing C, not packing, bounds
+// the product; threads then take whole rows of C. Column groups interleave the threads'
+// writes within every page of C, where each core's L2 streamer prefetches the lines the
+// other is writing: 2 threads, AVX-512, GFLOP/s, column groups -> row groups:
+// 256x1x784 (Aᵀ, a batch-1 weight gradient) 11 -> 24, 256x4x1024 46 -> 79, 128x8x1024
+// 88 -> 118, 256x32x784 233 -> 262, 1536x16x1536 203 -> 222. At depth 64 it went either
+// way (128x64x1024 285 -> 276, 1024x64x1024 296 -> 304).
+constexpr int64_t kMaxShallowDepth = 32;
+
+// Whether threads take whole rows of C for a shallow product (kMaxShallowDepth): when
+// each gets 8 tiles of rows or more, so that the shares stay even (64 rows on 2 threads,
+// 5 and 6 tiles, ran 6% slower than column groups).
+template <typename T>
+inline bool shallow_by_rows(const GemmShape& s, int threads) {
+  return threads > 1 && s.k <= kMaxShallowDepth &&
+         ceil_div(s.m, Blocking<T>::mr) >= 8 * int64_t(threads);
+}
+
 // Elements of A and B one thread packs per K block, (A rows of its group) x K +
 // K x (B columns of its group), over their product: gemm_owned_blocks packs
-// M*K/rows + K*N/cols. The grid with the least, groups no finer than a tile of rows
+// M*K/rows + K*N/cols. Shallow products take row groups (shallow_by_rows); the others
+// the grid with the least, groups no finer than a tile of rows
 // or a vector of columns, and, while the rows can be split instead, no column group
 // narrower than a tile: its tiles would run fewer FMA chains (2 threads, AVX-512,
 // 64x96x64 in 2-vector column groups 133 GFLOP/s, in row groups 183).
@@ -161,6 +180,7 @@ struct ThreadGrid {
 // with row groups).
 template <typename T>
 inline ThreadGrid owned_grid(const GemmShape& s, int threads) {
+  if (shallow_by_rows<T>(s, threads)) return {threads, 1};
   const int64_t m_tiles = ceil_div(s.m, Blocking<T>::mr);
   const int64_t vectors = ceil_div(s.n, Blocking<T>::lanes);
   const bool rows_can_split = m_tiles >= threads;
@@ -189,6 +209,7 @@ inline ThreadGrid owned_grid(const GemmShape& s, int threads) {
 // per row group, so with more threads it must not pack much more than sharing would.
 template <typename T>
 inline bool threads_own_blocks(const GemmShape& s, int threads) {
+  if (shallow_by_rows<T>(s, threads)) return true;  // row groups, packing aside
   const int64_t m_blocks = ceil_div(s.m, Blocking<T>::mc);
   if (m_blocks >= 4 * threads) return false;
   const ThreadGrid grid = owned_grid<T>(s, threads);
