@@ -83,6 +83,8 @@ class MatMul(Function):
     (prod(...) * M, K) @ (K, N), and the weight gradient is one GEMM too.
     """
 
+    fresh_grads = True  # each gradient is a new GEMM output (or a sum of one)
+
     @staticmethod
     def forward(ctx, a, b):
         _check_float_pair(a, b, "matmul")
@@ -124,6 +126,10 @@ class Linear(Function):
     product accumulates onto it (beta = 1), saving a pass over the output.
     """
 
+    # Each gradient is a new array (two GEMM outputs and a sum), so a leaf adopts its
+    # weight gradient instead of copying it: a copy of the weight's size every step.
+    fresh_grads = True
+
     @staticmethod
     def forward(ctx, x, weight, bias=None):
         _check_float_pair(x, weight, "linear")
@@ -142,7 +148,7 @@ class Linear(Function):
         else:
             out[...] = bias
             gemm(ctx.backend, rows, weight, trans_b=True, out=out, beta=1.0)
-        return out.reshape(x.shape[:-1] + (weight.shape[0],))
+        return out if x.ndim == 2 else out.reshape(x.shape[:-1] + (weight.shape[0],))
 
     @staticmethod
     def backward(ctx, grad):
