@@ -166,18 +166,17 @@ inline bool shallow_by_rows(const GemmShape& s, int threads) {
          ceil_div(s.m, Blocking<T>::mr) >= 8 * int64_t(threads);
 }
 
-// Elements of A and B one thread packs per K block, (A rows of its group) x K +
-// K x (B columns of its group), over their product: gemm_owned_blocks packs
-// M*K/rows + K*N/cols. Shallow products take row groups (shallow_by_rows); the others
-// the grid with the least, groups no finer than a tile of rows
-// or a vector of columns, and, while the rows can be split instead, no column group
-// narrower than a tile: its tiles would run fewer FMA chains (2 threads, AVX-512,
-// 64x96x64 in 2-vector column groups 133 GFLOP/s, in row groups 183).
-// Ties (M = N) go to row groups when K fits one K block: column groups then write the
-// same cache line of every C row at their boundary (numpy's rows start mid-line), which
-// costs more than packing B twice saves (2 threads: 200x8x200 60 -> 110, 512x128x512
-// 290 -> 305, 384^3 296 -> 304); deeper, halving B's packing wins (512^3 330 -> 319
-// with row groups).
+// Elements of A and B one thread packs per K block, (A rows of its group) x K + K x (B
+// columns of its group), over their product: gemm_owned_blocks packs M*K/rows +
+// K*N/cols. Shallow products take row groups (shallow_by_rows); the others the grid with
+// the least, groups no finer than a tile of rows or a vector of columns, and, while the
+// rows can be split instead, no column group narrower than a tile: its tiles would run
+// fewer FMA chains (2 threads, AVX-512, 64x96x64 in 2-vector column groups 133 GFLOP/s,
+// in row groups 183). Ties (M = N) go to row groups when K fits one K block: column
+// groups then write the same cache line of every C row at their boundary (numpy's rows
+// start mid-line), which costs more than packing B twice saves (2 threads: 512x128x512
+// 290 -> 305, 384^3 296 -> 304); deeper, halving B's packing wins (512^3 330 -> 319 with
+// row groups).
 template <typename T>
 inline ThreadGrid owned_grid(const GemmShape& s, int threads) {
   if (shallow_by_rows<T>(s, threads)) return {threads, 1};
