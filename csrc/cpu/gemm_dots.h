@@ -13,14 +13,11 @@
 // Included only by gemm_arch.cpp, so everything lands in axonic::cpu::<isa>.
 #pragma once
 
-#include <omp.h>
-
 #include <array>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
 
-#include "cpu/gemm_blocking.h"
 #include "cpu/gemm_vector_ops.h"
 #include "cpu/simd.h"
 
