@@ -53,6 +53,29 @@ def test_accumulation_across_backward_calls():
     assert_close(x.grad, [3.0 + 2.0, 3.0 + 4.0])
 
 
+def test_large_gradients_accumulate_in_place_on_all_threads(monkeypatch):
+    """Sums of C-contiguous gradients go through the backend's accumulate, threaded above
+    32768 elements: a weight used by three products in one graph (two in-place sums),
+    then a second backward (two more, and one into .grad); a transposed gradient is
+    added by NumPy instead."""
+    calls = []
+    native = axonic.backends.cpu.accumulate
+    monkeypatch.setattr(axonic.backends.cpu, "accumulate",
+                        lambda src, dst: calls.append(dst.shape) or native(src, dst))
+    rng = np.random.default_rng(0)
+    w = axonic.tensor(rng.standard_normal((300, 200)).astype(np.float32), requires_grad=True)
+    xs = [rng.standard_normal((4, 300)).astype(np.float32) for _ in range(3)]
+    one_pass = sum(x.T @ np.ones((4, 200), np.float32) for x in xs)
+    for passes in (1, 2):
+        loss = sum(axonic.matmul(axonic.tensor(x), w).sum() for x in xs)
+        loss.backward()
+        assert_close(w.grad, passes * one_pass, rtol=1e-5, atol=1e-5)
+    assert calls == [(300, 200)] * 5
+    w.T.sum().backward()  # its gradient is a transposed view, which NumPy adds
+    assert_close(w.grad, 2 * one_pass + 1, rtol=1e-5, atol=1e-5)
+    assert len(calls) == 5
+
+
 def test_leaf_grad_does_not_alias_the_upstream_gradient():
     """Two leaves fed by one Add get separate arrays: changing one leaves the other alone."""
     a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])

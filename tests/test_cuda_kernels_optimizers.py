@@ -7,7 +7,8 @@ Every kernel runs, for every combination of the options that change its formula
 with a tail that is not a whole 16-byte pack, in float32 and float64. Then tensors
 that are not 16-byte aligned (the element-wise path), many tensors in one launch (the
 chunk-to-tensor search), NaN gradients, empty lists, bad input (host arrays, lengths,
-shapes, dtypes, overlap, coefficients on the device) and ``parallel_copy``.
+shapes, dtypes, overlap, coefficients on the device), ``parallel_copy`` and
+``accumulate``.
 """
 
 from __future__ import annotations
@@ -222,7 +223,7 @@ def test_every_kernel_checks_list_lengths_and_shapes(cuda_kernels, kernel):
 
 def test_stream_is_a_keyword_of_every_kernel(cuda_kernels):
     K = cuda_kernels
-    for kernel in list(KERNELS) + ["parallel_copy"]:
+    for kernel in list(KERNELS) + ["parallel_copy", "accumulate"]:
         assert "stream: " in getattr(K.module, kernel).__doc__, kernel
 
 
@@ -251,3 +252,29 @@ def test_parallel_copy_bad_input(cuda_kernels):
         K.backend.parallel_copy(a, K.to_device(np.zeros(4, np.float64)))
     with pytest.raises(ValueError, match="share memory"):
         K.backend.parallel_copy(a, a)
+
+
+# ----- accumulate -------------------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(0,), (1,), (7,), (33,), (1000,), (3, 5, 7)], ids=str)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_accumulate_is_addition_bit_for_bit(cuda_kernels, shape, dtype):
+    K = cuda_kernels
+    rng = np.random.default_rng(3)
+    dst = rng.standard_normal(shape).astype(dtype)
+    src = rng.standard_normal(shape).astype(dtype)
+    device_dst = K.to_device(dst)
+    K.backend.accumulate(K.to_device(src), device_dst)
+    np.testing.assert_array_equal(K.to_host(device_dst), dst + src)
+
+
+def test_accumulate_bad_input(cuda_kernels):
+    K = cuda_kernels
+    a = K.to_device(np.zeros(4, np.float32))
+    with pytest.raises(TypeError, match="src must be a CUDA array"):
+        K.backend.accumulate(np.zeros(4, np.float32), a)
+    with pytest.raises(ValueError, match="shape"):
+        K.backend.accumulate(a, K.to_device(np.zeros(5, np.float32)))
+    with pytest.raises(TypeError, match="dtype"):
+        K.backend.accumulate(a, K.to_device(np.zeros(4, np.float64)))
+    with pytest.raises(ValueError, match="share memory"):
+        K.backend.accumulate(a, a)

@@ -7,8 +7,8 @@ float32 and float64, at each SIMD level, for every combination of the options th
 change the formula, from random but valid state, several steps in a row. The
 reference computes in float64 and casts back, so float32 kernels agree to a few
 float32 ulps and float64 ones to a few float64 ulps. Then extreme values (NaN, zero
-and huge gradients), and bad input to the ``axonic._cpu`` bindings and to
-``parallel_copy``.
+and huge gradients), and bad input to the ``axonic._cpu`` bindings, to
+``parallel_copy`` and to ``accumulate`` (backward's dst += src).
 """
 
 from __future__ import annotations
@@ -410,15 +410,59 @@ def test_parallel_copy_multidimensional():
     (np.zeros(2), None, TypeError, "dst"),
 ], ids=["length", "shape", "dtype", "int", "transposed-src", "strided-dst", "read-only-dst",
         "list-src", "none-dst"])
-def test_parallel_copy_bad_input(src, dst, exception, pattern):
+@pytest.mark.parametrize("kernel", ["parallel_copy", "accumulate"])
+def test_copy_and_accumulate_bad_input(kernel, src, dst, exception, pattern):
     with pytest.raises(exception, match=pattern):
-        _cpu.parallel_copy(src, dst)
+        getattr(_cpu, kernel)(src, dst)
 
 
-def test_parallel_copy_refuses_overlap():
+@pytest.mark.parametrize("kernel", ["parallel_copy", "accumulate"])
+def test_copy_and_accumulate_refuse_overlap(kernel):
     a = np.arange(10.0)
     with pytest.raises(ValueError, match="share memory"):
-        _cpu.parallel_copy(a, a)
+        getattr(_cpu, kernel)(a, a)
     with pytest.raises(ValueError, match="share memory"):
-        _cpu.parallel_copy(a[:6], a[4:])
+        getattr(_cpu, kernel)(a[:6], a[4:])
     np.testing.assert_array_equal(a, np.arange(10.0))
+
+
+# ----- accumulate -------------------------------------------------------------------------
+# Sizes around the vector widths, the 16384-element chunk and the 32768-element threading
+# threshold of the SGD kernel it runs on.
+ACCUMULATE_SIZES = (0, 1, 7, 33, 16383, 16385, 32767, 32768, 100_003)
+
+
+@pytest.mark.parametrize("size", ACCUMULATE_SIZES)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_accumulate_is_numpy_addition_bit_for_bit(size, dtype, simd_level):
+    rng = np.random.default_rng(size)
+    dst = rng.standard_normal(size).astype(dtype)
+    src = rng.standard_normal(size).astype(dtype)
+    src[::97] = np.nan  # a NaN must reach exactly its own element
+    expected = dst + src
+    twin = dst.copy()
+    _cpu.accumulate(src, dst)
+    np.testing.assert_array_equal(dst, expected)
+    reference.accumulate(src, twin)
+    np.testing.assert_array_equal(twin, expected)
+
+
+def test_accumulate_multidimensional_and_inside_its_destination():
+    rng = np.random.default_rng(1)
+    storage = np.full(64 * 130 * 3 + 10, -1.0, dtype=np.float32)
+    dst = storage[3:-7].reshape(64, 130, 3)
+    dst[...] = rng.standard_normal(dst.shape)
+    src = rng.standard_normal(dst.shape).astype(np.float32)
+    expected = dst + src
+    _cpu.accumulate(src, dst)
+    np.testing.assert_array_equal(dst, expected)
+    assert (storage[:3] == -1).all() and (storage[-7:] == -1).all()
+
+
+def test_accumulate_is_in_the_backends():
+    assert cpu.accumulate is _cpu.accumulate
+    a = np.ones(3)
+    reference.accumulate(np.arange(3.0), a)
+    np.testing.assert_array_equal(a, [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="accumulate"):
+        reference.accumulate(np.ones(3), np.ones(4))

@@ -1,5 +1,5 @@
-// axonic._cpu's fused optimizer update bindings: optimizer_bindings.h over NumPy
-// arrays and the kernels of cpu/optimizer_updates.h.
+// axonic._cpu's fused optimizer update bindings, and accumulate (dst += src):
+// optimizer_bindings.h over NumPy arrays and the kernels of cpu/optimizer_updates.h.
 #include "bindings/cpu_bindings.h"
 #include "bindings/cpu_policy.h"
 #include "bindings/optimizer_bindings.h"
@@ -31,6 +31,11 @@ struct CpuOptimizers : CpuPolicy {
 
 }  // namespace
 
-void register_optimizers(py::module_& m) { define_optimizer_updates<CpuOptimizers>(m); }
+void register_optimizers(py::module_& m) {
+  define_optimizer_updates<CpuOptimizers>(m);
+  define_accumulate<CpuOptimizers>(
+      m, "dst += src over all threads (backward's gradient accumulation).\n"
+         "src, dst: C-contiguous float32/float64 arrays of one shape and dtype, not overlapping.");
+}
 
 }  // namespace axonic::bind

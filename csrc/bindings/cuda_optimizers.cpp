@@ -1,6 +1,6 @@
-// axonic._cuda's fused optimizer update bindings (optimizer_bindings.h over CUDA
-// arrays and cuda/optimizer_updates.h) and its parallel_copy (copy_bindings.h: a
-// device-to-device cudaMemcpyAsync), each launched on the trailing `stream` argument.
+// axonic._cuda's fused optimizer update bindings and accumulate (optimizer_bindings.h
+// over CUDA arrays and cuda/optimizer_updates.h) and its parallel_copy (copy_bindings.h:
+// a device-to-device cudaMemcpyAsync), each launched on the trailing `stream` argument.
 // The coefficients stay a host NumPy array: the launcher bakes them into the
 // launch's table of tensors.
 #include "bindings/copy_bindings.h"
@@ -31,6 +31,10 @@ void register_cuda_optimizers(py::module_& m) {
       m, "dst[...] = src on the stream (cudaMemcpyAsync, device to device; the bandwidth\n"
          "yardstick of the fused updates). src, dst: C-contiguous float32/float64 CUDA\n"
          "arrays of one shape and dtype, not overlapping.",
+      stream_argument());
+  define_accumulate<CudaOptimizers, uintptr_t>(
+      m, "dst += src on the stream (backward's gradient accumulation). src, dst:\n"
+         "C-contiguous float32/float64 CUDA arrays of one shape and dtype, not overlapping.",
       stream_argument());
 }
 

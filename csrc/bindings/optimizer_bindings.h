@@ -154,6 +154,32 @@ void run_update(const CheckedUpdate<Array>& update, const Options& options,
 
 }  // namespace optimizer_checks
 
+// dst += src, the gradient accumulation of backward passes. It is SGD's step
+// p = p - lr * g with lr = -1, which is exact (-(-1) * g == g), so it runs on that
+// kernel's threads and per-ISA loops instead of a loop of its own.
+template <typename Device, typename... Stream, typename... Extra>
+void define_accumulate(py::module_& m, const char* doc, const Extra&... extra) {
+  using namespace optimizer_checks;
+  m.def(
+      "accumulate",
+      [](py::handle src_obj, py::handle dst_obj, Stream... stream) {
+        using Array = typename Device::Array;
+        Array src = Device::array(src_obj, "src", /*writable=*/false);
+        Array dst = Device::array(dst_obj, "dst", /*writable=*/true);
+        require_same_dtype(dst, "dst", src, "src");
+        require_same_shape(dst, "dst", src, "src");
+        require_no_overlap(dst, "dst", src, "src");
+        CheckedUpdate<Array> update;
+        update.dtype = dst.dtype;
+        update.slots.push_back(
+            ParamSlot<void>{dst.data, src.data, {nullptr, nullptr, nullptr}, {0, 0, 0}, dst.size()});
+        update.arrays = {std::move(dst), std::move(src)};
+        run_update<Device>(update, SgdOptions{-1.0, 0.0, 0.0, false, false},
+                           Device::stream(stream)...);
+      },
+      py::arg("src"), py::arg("dst"), extra..., doc);
+}
+
 template <typename Device, typename... Stream, typename... Extra>
 void define_optimizer_updates(py::module_& m, const Extra&... extra) {
   using namespace optimizer_checks;

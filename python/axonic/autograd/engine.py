@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from ..backends import get_backend
 from ..grad_mode import no_grad
 from ..memory import cached_arrays
+
+
+def _accumulate(dst, src, device: str) -> None:
+    """dst += src: by the backend's accumulate (all threads) when both are C-contiguous
+    arrays of one dtype, else by NumPy/CuPy (broadcast views, mixed dtypes)."""
+    if src.dtype == dst.dtype and src.flags.c_contiguous and dst.flags.c_contiguous:
+        get_backend(device).accumulate(src, dst)
+    else:
+        dst += src
 
 
 def _topological_order(root) -> list:
@@ -48,7 +58,7 @@ def run_backward(root, grad) -> None:
                     adopt = key in owned and g.dtype == tensor._data.dtype
                     tensor.grad = Tensor._wrap(g if adopt else g.astype(tensor._data.dtype))
                 else:
-                    tensor.grad._data += g
+                    _accumulate(tensor.grad._data, g, tensor.device)
                 continue
             input_grads = node.function.backward(node.ctx, g)
             if not isinstance(input_grads, tuple):
@@ -64,8 +74,12 @@ def run_backward(root, grad) -> None:
                     )
                 key = id(parent)
                 if key in grads:
-                    grads[key] = grads[key] + parent_grad
-                    owned.add(key)
+                    total = grads[key]
+                    if key in owned and total.dtype == parent_grad.dtype:
+                        _accumulate(total, parent_grad, parent.device)  # nothing else holds it
+                    else:
+                        grads[key] = total + parent_grad
+                        owned.add(key)
                 else:
                     grads[key] = parent_grad
                     if fresh and sum(other is parent_grad for other in input_grads) == 1:

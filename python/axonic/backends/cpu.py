@@ -23,6 +23,7 @@ adam_update = _cpu.adam_update
 adamax_update = _cpu.adamax_update
 nadam_update = _cpu.nadam_update
 parallel_copy = _cpu.parallel_copy
+accumulate = _cpu.accumulate
 batch_norm_forward_train = _cpu.batch_norm_forward_train
 batch_norm_forward_eval = _cpu.batch_norm_forward_eval
 batch_norm_backward = _cpu.batch_norm_backward

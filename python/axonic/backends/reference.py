@@ -26,6 +26,7 @@ from .reference_conv2d import (  # noqa: F401 - part of this backend's kernel se
 )
 from .reference_dropout import dropout_backward, dropout_forward  # noqa: F401 - kernel set
 from .reference_optimizers import (  # noqa: F401 - part of this backend's kernel set
+    accumulate,
     adadelta_update,
     adagrad_update,
     adam_update,

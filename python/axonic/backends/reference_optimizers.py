@@ -175,9 +175,19 @@ def nadam_update(params, grads, exp_avgs, exp_avg_sqs, coefficients, lr, beta1, 
         p[...] = param - grad_step * g / denom - avg_step * m / denom
 
 
+def _check_same_array_kind(kernel: str, src, dst) -> None:
+    if src.shape != dst.shape or src.dtype != dst.dtype:
+        raise ValueError(f"{kernel}: src {src.dtype}{src.shape} and dst "
+                         f"{dst.dtype}{dst.shape} differ")
+
+
 def parallel_copy(src, dst) -> None:
     """dst[...] = src."""
-    if src.shape != dst.shape or src.dtype != dst.dtype:
-        raise ValueError(f"parallel_copy: src {src.dtype}{src.shape} and dst "
-                         f"{dst.dtype}{dst.shape} differ")
+    _check_same_array_kind("parallel_copy", src, dst)
     dst[...] = src
+
+
+def accumulate(src, dst) -> None:
+    """dst += src: SGD's step with lr = -1 in the native backends."""
+    _check_same_array_kind("accumulate", src, dst)
+    dst += src

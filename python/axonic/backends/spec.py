@@ -35,6 +35,7 @@ kernels validate shapes and write into ``out``; they return nothing.
         (len(params), k) array of per-tensor step scalars. reference_optimizers.py
         gives each formula and coefficient.
     parallel_copy(src, dst)                        dst[...] = src on all threads
+    accumulate(src, dst)                           dst += src on all threads (backward's sums)
     batch_norm_forward_train(x, weight, bias, running_mean, running_var, out, save_mean,
                              save_invstd, momentum=0.1, eps=1e-5)
     batch_norm_forward_eval(x, weight, bias, running_mean, running_var, out, eps=1e-5)
@@ -97,6 +98,7 @@ KERNELS = (
     "adamax_update",
     "nadam_update",
     "parallel_copy",
+    "accumulate",
     "batch_norm_forward_train",
     "batch_norm_forward_eval",
     "batch_norm_backward",
