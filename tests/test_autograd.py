@@ -53,27 +53,64 @@ def test_accumulation_across_backward_calls():
     assert_close(x.grad, [3.0 + 2.0, 3.0 + 4.0])
 
 
-def test_large_gradients_accumulate_in_place_on_all_threads(monkeypatch):
-    """Sums of C-contiguous gradients go through the backend's accumulate, threaded above
-    32768 elements: a weight used by three products in one graph (two in-place sums),
-    then a second backward (two more, and one into .grad); a transposed gradient is
-    added by NumPy instead."""
+@pytest.fixture
+def accumulate_calls(monkeypatch) -> list:
+    """The shapes the CPU backend's accumulate is called with, in order."""
     calls = []
     native = axonic.backends.cpu.accumulate
     monkeypatch.setattr(axonic.backends.cpu, "accumulate",
                         lambda src, dst: calls.append(dst.shape) or native(src, dst))
+    return calls
+
+
+def test_large_gradients_are_summed_on_all_threads(accumulate_calls):
+    """Sums of C-contiguous gradients go through the backend's accumulate, threaded above
+    32768 elements: of a weight's three contributions in one graph, the third is added in
+    place into the sum of the first two, and a second backward adds into .grad too. A
+    transposed gradient is added by NumPy instead."""
     rng = np.random.default_rng(0)
     w = axonic.tensor(rng.standard_normal((300, 200)).astype(np.float32), requires_grad=True)
-    xs = [rng.standard_normal((4, 300)).astype(np.float32) for _ in range(3)]
-    one_pass = sum(x.T @ np.ones((4, 200), np.float32) for x in xs)
+    factors = [rng.standard_normal((300, 200)).astype(np.float32) for _ in range(3)]
     for passes in (1, 2):
-        loss = sum(axonic.matmul(axonic.tensor(x), w).sum() for x in xs)
+        loss = sum((w * axonic.tensor(f)).sum() for f in factors)
         loss.backward()
-        assert_close(w.grad, passes * one_pass, rtol=1e-5, atol=1e-5)
-    assert calls == [(300, 200)] * 5
-    w.T.sum().backward()  # its gradient is a transposed view, which NumPy adds
-    assert_close(w.grad, 2 * one_pass + 1, rtol=1e-5, atol=1e-5)
-    assert len(calls) == 5
+        assert_close(w.grad, passes * sum(factors), rtol=1e-5, atol=1e-5)
+    assert accumulate_calls == [(300, 200)] * 3
+    w.T.sum().backward()  # its gradient is a transposed view
+    assert_close(w.grad, 2 * sum(factors) + 1, rtol=1e-5, atol=1e-5)
+    assert len(accumulate_calls) == 3
+
+
+def test_products_add_into_an_existing_grad(accumulate_calls):
+    """Once a leaf has .grad, Linear and matmul add their gradients into that very array
+    by the GEMM (beta = 1), with no separate sum; the bias gradient (a row sum) is added by
+    accumulate. A leaf that reaches one product twice, or reaches other ops as well, still
+    gets every term."""
+    rng = np.random.default_rng(1)
+    layer = axonic.nn.Linear(5, 3).double()
+    x = leaf(rng.standard_normal((4, 5)))
+    layer(x).sum().backward()
+    first = {name: t.grad.numpy().copy() for name, t in
+             (("x", x), ("weight", layer.weight), ("bias", layer.bias))}
+    arrays = {name: t.grad._data for name, t in
+              (("x", x), ("weight", layer.weight), ("bias", layer.bias))}
+    layer(x).sum().backward()
+    assert x.grad._data is arrays["x"] and layer.weight.grad._data is arrays["weight"]
+    for name, t in (("x", x), ("weight", layer.weight), ("bias", layer.bias)):
+        assert_close(t.grad, 2 * first[name])
+    assert accumulate_calls == [(3,)]
+
+    a, b = leaf(rng.standard_normal((4, 6))), leaf(rng.standard_normal((6, 3)))
+    square = leaf(rng.standard_normal((3, 3)))
+    ones, ones_square = np.ones((4, 3)), np.ones((3, 3))
+    s = square.numpy()
+    for passes in (1, 2):
+        loss = (axonic.matmul(a, b).sum() + (b * 2.0).sum()
+                + axonic.matmul(square, square).sum())
+        loss.backward()
+        assert_close(a.grad, passes * ones @ b.numpy().T)
+        assert_close(b.grad, passes * (a.numpy().T @ ones + 2.0))
+        assert_close(square.grad, passes * (ones_square @ s.T + s.T @ ones_square))
 
 
 def test_leaf_grad_does_not_alias_the_upstream_gradient():

@@ -150,6 +150,26 @@ def test_module_to_moves_gradients_and_optimizer_state_follows(cuda):
     assert all(p.device == "cpu" and p.grad.device == "cpu" for p in model.parameters())
 
 
+def test_gradients_accumulate_on_cuda_as_on_the_cpu(cuda):
+    """A second backward adds into .grad: Linear's GEMM with beta = 1, the other sums by
+    the backend's accumulate (the weight also reaches a product with a constant)."""
+    rng = np.random.default_rng(4)
+    x, w, b, factor = (rng.standard_normal(shape).astype(np.float32)
+                       for shape in ((4, 5), (3, 5), (3,), (3, 5)))
+    grads = {}
+    for device in ("cpu", "cuda"):
+        weight = axonic.tensor(w, device=device, requires_grad=True)
+        bias = axonic.tensor(b, device=device, requires_grad=True)
+        for _ in range(2):
+            loss = F.linear(on_device(x, device), weight, bias).sum()
+            (loss + (weight * on_device(factor, device)).sum()).backward()
+        grads[device] = (weight.grad.cpu(), bias.grad.cpu())
+    assert_close(grads["cuda"][0], grads["cpu"][0], rtol=1e-5, atol=1e-6)
+    assert_close(grads["cuda"][1], grads["cpu"][1], rtol=1e-5, atol=1e-6)
+    assert_close(grads["cpu"][0], 2 * (np.ones((4, 3), np.float32).T @ x + factor),
+                 rtol=1e-5, atol=1e-5)
+
+
 def test_softmax_family_and_matmul_on_cuda_match_the_cpu(cuda):
     rng = np.random.default_rng(2)
     a = rng.standard_normal((5, 7)).astype(np.float32)

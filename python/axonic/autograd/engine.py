@@ -1,4 +1,9 @@
-"""Back-propagation: reverse topological order, gradients accumulated with +=."""
+"""Back-propagation: reverse topological order, gradients accumulated with +=.
+
+The sums run on all threads (the backend's ``accumulate``), and once a leaf has a
+``.grad``, a Function that ``adds_into_grads`` (Linear, MatMul) adds its gradient into
+that array by the GEMM itself (beta = 1): gradient accumulation over several batches
+then costs no extra pass over the weights."""
 
 from __future__ import annotations
 
@@ -36,6 +41,23 @@ def _topological_order(root) -> list:
     return order
 
 
+def _accumulation_targets(inputs: list) -> tuple:
+    """Per input, the array a Function that ``adds_into_grads`` may add that input's
+    gradient into: the .grad of a leaf that has one (C-contiguous, of the leaf's dtype)
+    and appears once among the inputs; None for every other input."""
+    targets = []
+    for parent in inputs:
+        grad = parent.grad if parent._node is None and parent.requires_grad else None
+        array = None if grad is None else grad._data
+        data = parent._data
+        if (array is not None and array.dtype == data.dtype and array.shape == data.shape
+                and array.flags.c_contiguous and sum(p is parent for p in inputs) == 1):
+            targets.append(array)
+        else:
+            targets.append(None)
+    return tuple(targets)
+
+
 def run_backward(root, grad) -> None:
     """Accumulates d(root)/d(leaf) * grad into every leaf's ``.grad`` that requires grad."""
     from ..tensor import Tensor
@@ -60,13 +82,19 @@ def run_backward(root, grad) -> None:
                 else:
                     _accumulate(tensor.grad._data, g, tensor.device)
                 continue
-            input_grads = node.function.backward(node.ctx, g)
+            function, ctx = node.function, node.ctx
+            if function.adds_into_grads:
+                ctx.grad_into = _accumulation_targets(node.inputs)
+            input_grads = function.backward(ctx, g)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
-            fresh = node.function.fresh_grads
-            for parent, parent_grad in zip(node.inputs, input_grads):
+            targets, ctx.grad_into = ctx.grad_into, None
+            fresh = function.fresh_grads
+            for i, (parent, parent_grad) in enumerate(zip(node.inputs, input_grads)):
                 if parent_grad is None or not parent.requires_grad:
                     continue
+                if targets is not None and parent_grad is targets[i]:
+                    continue  # backward added it into the leaf's .grad itself
                 if parent_grad.shape != parent.shape:
                     raise RuntimeError(
                         f"internal error: {node.function.__name__}.backward returned a gradient "

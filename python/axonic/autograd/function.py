@@ -29,6 +29,7 @@ class Context:
         self.xp = backend.xp
         self.needs_input_grad = needs_input_grad
         self.saved: tuple = ()
+        self.grad_into: tuple | None = None
 
     def save_for_backward(self, *arrays) -> None:
         self.saved = arrays
@@ -50,6 +51,11 @@ class Function:
     # and never hands one array to two inputs: the engine then lets a leaf keep its
     # gradient as .grad without copying it.
     fresh_grads = False
+    # True when backward reads ctx.grad_into: per input, an array (a leaf's existing
+    # .grad) or None. Backward may add that input's gradient into the array (a GEMM
+    # with beta = 1 instead of a new product and a separate pass of +=) and return
+    # the array itself, which tells the engine the sum is done.
+    adds_into_grads = False
 
     @staticmethod
     def forward(ctx: Context, *args: Any):

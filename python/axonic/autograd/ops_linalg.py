@@ -65,6 +65,20 @@ def _as_rows(x):
     return x.reshape(math.prod(x.shape[:-1]), x.shape[-1])
 
 
+# ctx.grad_into when backward runs outside the engine: nothing to add into.
+_NO_TARGETS = (None, None, None)
+
+
+def _product_into(backend, into, shape, a, b, trans_a: bool = False, trans_b: bool = False):
+    """op(a) @ op(b) as an array of ``shape``: a new one, or, when the engine offers a
+    leaf's .grad to add into (``into``, from ctx.grad_into, of that shape), that array
+    with the product added by the GEMM (beta = 1)."""
+    if into is None:
+        return gemm(backend, a, b, trans_a, trans_b).reshape(shape)
+    gemm(backend, a, b, trans_a, trans_b, out=_as_rows(into), beta=1.0)
+    return into
+
+
 def _batched(backend, a, b, trans_a: bool, trans_b: bool):
     """op(a) @ op(b) for (..., M, K) stacks with NumPy batch broadcasting."""
     xp = backend.xp
@@ -84,6 +98,7 @@ class MatMul(Function):
     """
 
     fresh_grads = True  # each gradient is a new GEMM output (or a sum of one)
+    adds_into_grads = True  # with a 2-D b, by the GEMM with beta = 1
 
     @staticmethod
     def forward(ctx, a, b):
@@ -106,11 +121,12 @@ class MatMul(Function):
         backend, xp = ctx.backend, ctx.xp
         grad_a = grad_b = None
         if b.ndim == 2:
-            g_rows = _as_rows(grad)
+            g_rows, into = _as_rows(grad), ctx.grad_into or _NO_TARGETS
             if need_a:
-                grad_a = gemm(backend, g_rows, b, trans_b=True).reshape(a.shape)
+                grad_a = _product_into(backend, into[0], a.shape, g_rows, b, trans_b=True)
             if need_b:
-                grad_b = gemm(backend, _as_rows(a), g_rows, trans_a=True)
+                grad_b = _product_into(backend, into[1], b.shape, _as_rows(a), g_rows,
+                                       trans_a=True)
             return grad_a, grad_b
         if need_a:
             grad_a = unbroadcast(xp, _batched(backend, grad, b, False, True), a.shape)
@@ -129,6 +145,7 @@ class Linear(Function):
     # Each gradient is a new array (two GEMM outputs and a sum), so a leaf adopts its
     # weight gradient instead of copying it: a copy of the weight's size every step.
     fresh_grads = True
+    adds_into_grads = True  # x's and the weight's gradients, by the GEMM with beta = 1
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):
@@ -156,7 +173,11 @@ class Linear(Function):
         backend = ctx.backend
         g_rows = _as_rows(grad)
         need = ctx.needs_input_grad
-        grad_x = gemm(backend, g_rows, weight).reshape(ctx.input_shape) if need[0] else None
-        grad_w = gemm(backend, g_rows, rows, trans_a=True) if need[1] else None
+        into = ctx.grad_into or _NO_TARGETS
+        grad_x = grad_w = None
+        if need[0]:
+            grad_x = _product_into(backend, into[0], ctx.input_shape, g_rows, weight)
+        if need[1]:
+            grad_w = _product_into(backend, into[1], weight.shape, g_rows, rows, trans_a=True)
         grad_b = g_rows.sum(axis=0) if len(need) > 2 and need[2] else None
         return grad_x, grad_w, grad_b
