@@ -122,7 +122,8 @@ def test_bench_gemm_plot_without_matplotlib_fails_before_measuring(quick, monkey
 def test_bench_gemm_on_cuda_without_a_gpu_exits_2(device, capsys):
     assert main(["bench", "gemm", "--sizes", "8", "--device", device]) == 2
     err = capsys.readouterr().err
-    assert f"no usable CUDA device: {axonic.cuda.why_unavailable()}" in err
+    assert f"CUDA is not available: {axonic.cuda.why_unavailable()}" in err
+    assert "--device cpu" in err
 
 
 def test_table_renders_missing_cells_and_json():

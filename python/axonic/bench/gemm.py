@@ -147,7 +147,8 @@ def cpu_peers(shape: GemmShape, a: np.ndarray, b: np.ndarray, torch=None) -> dic
 def require_cupy():
     """CuPy for the cuBLAS column, or BenchError saying why the GPU cannot be used."""
     if axonic_cuda.device_count() == 0:
-        raise BenchError(f"no usable CUDA device: {axonic_cuda.why_unavailable()}")
+        raise BenchError(f"CUDA is not available: {axonic_cuda.why_unavailable()}. "
+                         "--device cpu measures the CPU alone")
     try:
         import cupy
     except ImportError as error:
