@@ -113,6 +113,18 @@ def test_products_add_into_an_existing_grad(accumulate_calls):
         assert_close(square.grad, passes * (ones_square @ s.T + s.T @ ones_square))
 
 
+def test_a_leafs_own_grad_may_feed_the_next_backward():
+    """.grad's memory as an operand of a product with the leaf, or as the root gradient:
+    the sums then go the plain way instead of writing into an array they read."""
+    w = axonic.tensor(np.ones((300, 200), np.float32), requires_grad=True)
+    (w * 2.0).sum().backward()
+    alias = axonic.Tensor._wrap(w.grad._data)
+    axonic.matmul(alias.T, w).sum().backward()  # d/dw = alias @ ones((200, 200)) = 400
+    assert_close(w.grad, np.full((300, 200), 402.0))
+    (w + 0.0).backward(w.grad)
+    assert_close(w.grad, np.full((300, 200), 804.0))
+
+
 def test_leaf_grad_does_not_alias_the_upstream_gradient():
     """Two leaves fed by one Add get separate arrays: changing one leaves the other alone."""
     a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])

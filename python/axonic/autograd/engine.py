@@ -14,9 +14,12 @@ from ..memory import cached_arrays
 
 def _accumulate(dst, src, device: str) -> None:
     """dst += src: by the backend's accumulate (all threads) when both are C-contiguous
-    arrays of one dtype, else by NumPy/CuPy (broadcast views, mixed dtypes)."""
-    if src.dtype == dst.dtype and src.flags.c_contiguous and dst.flags.c_contiguous:
-        get_backend(device).accumulate(src, dst)
+    arrays of one shape and dtype in separate memory, else by NumPy/CuPy (views, mixed
+    dtypes, a root gradient that is the leaf's own .grad)."""
+    backend = get_backend(device)
+    if (src.dtype == dst.dtype and src.shape == dst.shape and src.flags.c_contiguous
+            and dst.flags.c_contiguous and not backend.xp.may_share_memory(dst, src)):
+        backend.accumulate(src, dst)
     else:
         dst += src
 
