@@ -113,6 +113,32 @@ def test_products_add_into_an_existing_grad(accumulate_calls):
         assert_close(square.grad, passes * (ones_square @ s.T + s.T @ ones_square))
 
 
+def test_a_weight_shared_across_steps_sums_inside_the_gemm(accumulate_calls, monkeypatch):
+    """An RNN-like chain reuses one Linear 4 times: from the second step on, its weight
+    gradient is added by the GEMM into the sum this pass is building (no accumulate call
+    of the weight's shape), and every gradient equals the one summed the plain way."""
+    rng = np.random.default_rng(2)
+    layer = axonic.nn.Linear(6, 6).double()
+    x = leaf(rng.standard_normal((3, 6)))
+
+    def gradients():
+        for p in (x, layer.weight, layer.bias):
+            p.grad = None
+        h = x
+        for _ in range(4):
+            h = layer(h).tanh()
+        (h * h).sum().backward()
+        return [p.grad.numpy().copy() for p in (x, layer.weight, layer.bias)]
+
+    fused = gradients()
+    assert (6, 6) not in accumulate_calls and (6,) in accumulate_calls
+    monkeypatch.setattr(axonic.autograd.ops_linalg.Linear, "adds_into_grads", False)
+    plain = gradients()
+    assert (6, 6) in accumulate_calls
+    for got, expected in zip(fused, plain):
+        assert_close(got, expected, rtol=1e-12, atol=1e-12)
+
+
 def test_a_leafs_own_grad_may_feed_the_next_backward():
     """.grad's memory as an operand of a product with the leaf, or as the root gradient:
     the sums then go the plain way instead of writing into an array they read."""

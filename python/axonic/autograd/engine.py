@@ -1,9 +1,10 @@
 """Back-propagation: reverse topological order, gradients accumulated with +=.
 
-The sums run on all threads (the backend's ``accumulate``), and once a leaf has a
-``.grad``, a Function that ``adds_into_grads`` (Linear, MatMul) adds its gradient into
-that array by the GEMM itself (beta = 1): gradient accumulation over several batches
-then costs no extra pass over the weights."""
+The sums run on all threads (the backend's ``accumulate``), and a Function that
+``adds_into_grads`` (Linear, MatMul) adds its gradient by the GEMM itself (beta = 1)
+into a leaf's existing ``.grad`` or into the sum this pass is building: gradient
+accumulation over several batches, and a weight shared by many steps of a graph, then
+cost no extra pass over the weights."""
 
 from __future__ import annotations
 
@@ -44,17 +45,22 @@ def _topological_order(root) -> list:
     return order
 
 
-def _accumulation_targets(inputs: list) -> tuple:
+def _accumulation_targets(inputs: list, grads: dict, owned: set) -> tuple:
     """Per input, the array a Function that ``adds_into_grads`` may add that input's
-    gradient into: the .grad of a leaf that has one (C-contiguous, of the leaf's dtype)
-    and appears once among the inputs; None for every other input."""
+    gradient into, or None: for an input that appears once among them, the .grad of a
+    leaf, else the sum of its gradients so far when this pass made it (``owned``); either
+    C-contiguous, of the input's shape and dtype."""
     targets = []
     for parent in inputs:
-        grad = parent.grad if parent._node is None and parent.requires_grad else None
-        array = None if grad is None else grad._data
+        array = None
+        if parent.requires_grad and sum(p is parent for p in inputs) == 1:
+            if parent._node is None and parent.grad is not None:
+                array = parent.grad._data
+            elif id(parent) in owned:
+                array = grads.get(id(parent))
         data = parent._data
         if (array is not None and array.dtype == data.dtype and array.shape == data.shape
-                and array.flags.c_contiguous and sum(p is parent for p in inputs) == 1):
+                and array.flags.c_contiguous):
             targets.append(array)
         else:
             targets.append(None)
@@ -87,7 +93,7 @@ def run_backward(root, grad) -> None:
                 continue
             function, ctx = node.function, node.ctx
             if function.adds_into_grads:
-                ctx.grad_into = _accumulation_targets(node.inputs)
+                ctx.grad_into = _accumulation_targets(node.inputs, grads, owned)
             input_grads = function.backward(ctx, g)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
@@ -97,7 +103,7 @@ def run_backward(root, grad) -> None:
                 if parent_grad is None or not parent.requires_grad:
                     continue
                 if targets is not None and parent_grad is targets[i]:
-                    continue  # backward added it into the leaf's .grad itself
+                    continue  # backward added it into the leaf's .grad or the sum itself
                 if parent_grad.shape != parent.shape:
                     raise RuntimeError(
                         f"internal error: {node.function.__name__}.backward returned a gradient "
