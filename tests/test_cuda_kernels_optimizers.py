@@ -241,17 +241,19 @@ def test_parallel_copy_matches_numpy(cuda_kernels, shape, dtype):
     assert_close(K.to_host(dst), twin, rtol=0, atol=0)
 
 
-def test_parallel_copy_bad_input(cuda_kernels):
+@pytest.mark.parametrize("kernel", ["parallel_copy", "accumulate"])
+def test_copy_and_accumulate_bad_input(cuda_kernels, kernel):
     K = cuda_kernels
+    run = getattr(K.backend, kernel)
     a = K.to_device(np.zeros(4, np.float32))
     with pytest.raises(TypeError, match="src must be a CUDA array"):
-        K.backend.parallel_copy(np.zeros(4, np.float32), a)
+        run(np.zeros(4, np.float32), a)
     with pytest.raises(ValueError, match="shape"):
-        K.backend.parallel_copy(a, K.to_device(np.zeros(5, np.float32)))
+        run(a, K.to_device(np.zeros(5, np.float32)))
     with pytest.raises(TypeError, match="dtype"):
-        K.backend.parallel_copy(a, K.to_device(np.zeros(4, np.float64)))
+        run(a, K.to_device(np.zeros(4, np.float64)))
     with pytest.raises(ValueError, match="share memory"):
-        K.backend.parallel_copy(a, a)
+        run(a, a)
 
 
 # ----- accumulate -------------------------------------------------------------------------
@@ -266,15 +268,3 @@ def test_accumulate_is_addition_bit_for_bit(cuda_kernels, shape, dtype):
     K.backend.accumulate(K.to_device(src), device_dst)
     np.testing.assert_array_equal(K.to_host(device_dst), dst + src)
 
-
-def test_accumulate_bad_input(cuda_kernels):
-    K = cuda_kernels
-    a = K.to_device(np.zeros(4, np.float32))
-    with pytest.raises(TypeError, match="src must be a CUDA array"):
-        K.backend.accumulate(np.zeros(4, np.float32), a)
-    with pytest.raises(ValueError, match="shape"):
-        K.backend.accumulate(a, K.to_device(np.zeros(5, np.float32)))
-    with pytest.raises(TypeError, match="dtype"):
-        K.backend.accumulate(a, K.to_device(np.zeros(4, np.float64)))
-    with pytest.raises(ValueError, match="share memory"):
-        K.backend.accumulate(a, a)
