@@ -52,9 +52,10 @@ class Function:
     # gradient as .grad without copying it.
     fresh_grads = False
     # True when backward reads ctx.grad_into: per input, an array (a leaf's existing
-    # .grad) or None. Backward may add that input's gradient into the array (a GEMM
-    # with beta = 1 instead of a new product and a separate pass of +=) and return
-    # the array itself, which tells the engine the sum is done.
+    # .grad, or the sum of that input's gradients the engine is building) or None.
+    # Backward may add that input's gradient into the array (a GEMM with beta = 1
+    # instead of a new product and a separate pass of +=) and return the array itself,
+    # which tells the engine the sum is done.
     adds_into_grads = False
 
     @staticmethod

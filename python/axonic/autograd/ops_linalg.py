@@ -70,9 +70,9 @@ _NO_TARGETS = (None, None, None)
 
 
 def _product_into(backend, into, shape, a, b, trans_a: bool = False, trans_b: bool = False):
-    """op(a) @ op(b) as an array of ``shape``: a new one, or, when the engine offers a
-    leaf's .grad to add into (``into``, from ctx.grad_into, of that shape) and no operand
-    shares its memory, that array with the product added by the GEMM (beta = 1)."""
+    """op(a) @ op(b) as an array of ``shape``: a new one, or, when the engine offers an
+    array to add into (``into``, from ctx.grad_into, of that shape) and no operand shares
+    its memory, that array with the product added by the GEMM (beta = 1)."""
     xp = backend.xp
     if into is None or xp.may_share_memory(into, a) or xp.may_share_memory(into, b):
         return gemm(backend, a, b, trans_a, trans_b).reshape(shape)
