@@ -53,17 +53,17 @@ def _accumulation_targets(inputs: list, grads: dict, owned: set) -> tuple:
     targets = []
     for parent in inputs:
         array = None
-        if parent.requires_grad and sum(p is parent for p in inputs) == 1:
+        if parent.requires_grad:
             if parent._node is None and parent.grad is not None:
                 array = parent.grad._data
             elif id(parent) in owned:
                 array = grads.get(id(parent))
-        data = parent._data
-        if (array is not None and array.dtype == data.dtype and array.shape == data.shape
-                and array.flags.c_contiguous):
-            targets.append(array)
-        else:
-            targets.append(None)
+        if array is not None:
+            data = parent._data
+            if (array.dtype != data.dtype or array.shape != data.shape
+                    or not array.flags.c_contiguous or sum(p is parent for p in inputs) > 1):
+                array = None
+        targets.append(array)
     return tuple(targets)
 
 
