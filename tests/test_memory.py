@@ -44,6 +44,15 @@ def test_cached_arrays_nests_and_restores():
     assert handler_name() == "default_allocator"
 
 
+def test_call_with_cached_arrays_returns_and_restores_even_on_error():
+    assert memory.call_with_cached_arrays(lambda n: (handler_name(), n), 3) == (
+        "axonic_block_cache", 3)
+    assert handler_name() == "default_allocator"
+    with pytest.raises(ValueError, match="do not align"):
+        axonic.matmul(axonic.randn(2, 3), axonic.randn(4, 2))  # its forward raises
+    assert handler_name() == "default_allocator"
+
+
 def test_a_freed_block_is_reused(fresh_cache):
     with memory.cached_arrays():
         a = np.ones(BIG)

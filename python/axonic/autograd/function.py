@@ -18,7 +18,7 @@ import numpy as np
 from .. import tensor as _tensor
 from ..backends import get_backend
 from ..grad_mode import is_grad_enabled
-from ..memory import cached_arrays
+from ..memory import call_with_cached_arrays
 
 
 class Context:
@@ -69,9 +69,16 @@ class Function:
     @classmethod
     def apply(cls, *args: Any):
         # Runs on every operation: a small product's whole kernel takes about a
-        # microsecond, so this stays free of generators, imports and repeated lookups.
+        # microsecond, so this stays free of generators, imports, context managers
+        # and repeated lookups.
         tensor_type = _tensor.Tensor
-        tensors = [a for a in args if isinstance(a, tensor_type)]
+        tensors, raw = [], []
+        for a in args:
+            if isinstance(a, tensor_type):
+                tensors.append(a)
+                raw.append(a._data)
+            else:
+                raw.append(a)
         device = tensors[0].device
         for t in tensors[1:]:
             if t.device != device:
@@ -79,18 +86,15 @@ class Function:
                     f"{cls.__name__}: expected all tensors on one device, found {device} and "
                     f"{t.device}; move them with .to('{device}')"
                 )
-        raw = [a._data if isinstance(a, tensor_type) else a for a in args]
         needs_grad = tuple([t.requires_grad for t in tensors])
-        record = True in needs_grad and is_grad_enabled()
         ctx = Context(get_backend(device), needs_grad)
-        with cached_arrays():
-            result = cls.forward(ctx, *raw)
+        result = call_with_cached_arrays(cls.forward, ctx, *raw)
         # NumPy reductions return scalars, and a Tensor always holds an array. A device
         # move (Tensor.to) returns an array of the other device, which stays as it is.
         if not isinstance(result, np.ndarray) and not hasattr(result, "__cuda_array_interface__"):
             result = ctx.xp.asarray(result)
         out = tensor_type._wrap(result)
-        if record:
+        if True in needs_grad and is_grad_enabled():
             out.requires_grad = True
             out._node = Node(cls, ctx, tensors)
         return out
