@@ -332,6 +332,18 @@ def test_linear_backward_fills_every_parameter():
     assert_close(layer.bias.grad, [4.0, 4.0])
 
 
+def test_linear_uses_tensors_assigned_in_place_of_its_parameters():
+    """A plain tensor set as .weight (weight tying, a frozen copy) is an ordinary
+    attribute, not a Parameter; forward must still read it."""
+    layer = nn.Linear(3, 2)
+    tied = axonic.randn(2, 3)
+    layer.weight = tied
+    layer.bias = None
+    x = axonic.randn(4, 3)
+    assert "weight" not in dict(layer.named_parameters())
+    assert_close(layer(x), x.numpy() @ tied.numpy().T)
+
+
 def test_linear_dtype_mismatch_is_explained():
     with pytest.raises(TypeError, match=r"input is float64 but the layer's weights are float32"):
         nn.Linear(3, 2)(axonic.randn(4, 3, dtype="float64"))
