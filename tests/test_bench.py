@@ -145,6 +145,27 @@ def test_thread_count_restores_the_previous_count():
     assert _cpu.get_num_threads() == before
 
 
+def test_numpy_blas_runs_on_the_bench_thread_count_and_is_named(quick):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    blas = [lib for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+    if not blas:
+        pytest.skip("NumPy's BLAS is not visible to threadpoolctl here")
+    with thread_count(1, blas=True):
+        assert all(lib["num_threads"] == 1 for lib in threadpoolctl.threadpool_info()
+                   if lib["user_api"] == "blas")
+    assert core.numpy_blas().split()[0] == blas[0]["internal_api"]
+    assert f"numpy {np.__version__} ({core.numpy_blas()})" in gemm.gemm_table(
+        [GemmShape(8, 8, 8)], repeats=1).title
+
+
+def test_without_threadpoolctl_numpys_thread_count_is_a_warning(monkeypatch):
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)  # import threadpoolctl fails
+    assert core.numpy_blas() is None
+    with pytest.warns(RuntimeWarning, match="pip install threadpoolctl"):
+        with thread_count(1, blas=True) as n:
+            assert n == 1
+
+
 def test_axonic_num_threads_sets_the_threads_at_import():
     code = ("from axonic import _cpu, build_info; "
             "print(_cpu.get_num_threads(), build_info()['openmp_threads'])")

@@ -24,6 +24,7 @@ import statistics
 import sys
 import textwrap
 import time
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -123,13 +124,31 @@ def optional_torch() -> ModuleType | None:
     return torch
 
 
+def numpy_blas() -> str | None:
+    """The BLAS behind numpy.matmul and the kernel it picked for this CPU, as threadpoolctl
+    reports them ("openblas SkylakeX": OpenBLAS's AVX-512 kernels, "Haswell" its AVX2
+    ones); None when threadpoolctl is missing or finds no BLAS."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    libraries = [lib for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    # NumPy's wheels bundle their BLAS under numpy.libs; PyTorch may load another.
+    libraries.sort(key=lambda lib: "numpy" not in str(lib.get("filepath", "")))
+    if not libraries:
+        return None
+    name, kernel = libraries[0].get("internal_api", "blas"), libraries[0].get("architecture")
+    return f"{name} {kernel}" if kernel else name
+
+
 @contextmanager
 def thread_count(threads: int | None, torch: ModuleType | None = None,
                  blas: bool = False) -> Iterator[int]:
     """Runs axonic (and PyTorch, and NumPy's BLAS when ``blas``) on one thread count:
     ``threads``, or axonic's current count (axonic.set_num_threads, AXONIC_NUM_THREADS,
     OMP_NUM_THREADS). Yields the count; restores the previous counts on exit. NumPy's
-    BLAS is limited through threadpoolctl when it is installed, else left as it is."""
+    BLAS is limited through threadpoolctl (a dependency of axonic); where it is missing
+    a warning says that NumPy keeps its own count."""
     previous = _cpu.get_num_threads()
     n = threads or previous
     _cpu.set_num_threads(n)
@@ -141,7 +160,9 @@ def thread_count(threads: int | None, torch: ModuleType | None = None,
         try:
             from threadpoolctl import threadpool_limits
         except ImportError:
-            pass
+            warnings.warn("threadpoolctl is not installed, so NumPy's BLAS keeps its own "
+                          f"thread count instead of {n}: pip install threadpoolctl",
+                          RuntimeWarning, stacklevel=3)
         else:
             limiter = threadpool_limits(limits=n, user_api="blas")
     try:

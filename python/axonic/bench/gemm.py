@@ -33,6 +33,7 @@ from .core import (
     Progress,
     Table,
     interleaved_seconds,
+    numpy_blas,
     optional_torch,
     plural,
     report,
@@ -289,7 +290,9 @@ def _title(threads: int, peak: dict | None, torch, cupy, repeats: int) -> str:
     if peak is not None:
         parts.append(f"kernel {_cpu.gemm_kernel_name()}, FMA peak {peak['gflops']:.0f} GFLOP/s "
                      f"({peak['isa']})")
-    peers = [f"numpy {np.__version__}"] if peak is not None else []
+    blas = numpy_blas()
+    numpy_name = f"numpy {np.__version__}" + (f" ({blas})" if blas else "")
+    peers = [numpy_name] if peak is not None else []
     peers += [f"torch {torch.__version__}"] if torch is not None else []
     peers += [f"cupy {cupy.__version__}"] if cupy is not None else []
     return (", ".join(parts + peers) + f"; median of at most {plural(repeats, 'run')} for long "
@@ -299,7 +302,8 @@ def _title(threads: int, peak: dict | None, torch, cupy, repeats: int) -> str:
 def _meta(threads: int, peak: dict | None, torch, cupy) -> dict[str, object]:
     return {"dtype": "float32", "threads": threads, "kernel": _cpu.gemm_kernel_name(),
             "simd_level": _cpu.simd_level(), "peak_gflops": peak["gflops"] if peak else None,
-            "numpy": np.__version__, "torch": torch.__version__ if torch else None,
+            "numpy": np.__version__, "numpy_blas": numpy_blas(),
+            "torch": torch.__version__ if torch else None,
             "cupy": cupy.__version__ if cupy else None}
 
 
