@@ -1,7 +1,8 @@
 """Host memory: the cache that CPU tensors' arrays are allocated from.
 
-Every autograd operation (forward and backward) runs inside ``cached_arrays()``, which
-makes axonic's block cache NumPy's allocator for the arrays created there (NumPy's
+Every autograd operation (forward and backward) runs inside ``cached_arrays()`` (or its
+call form, ``call_with_cached_arrays``), which makes axonic's block cache NumPy's
+allocator for the arrays created there (NumPy's
 NEP 49 handler, scoped to the current thread/async context and restored on exit).
 Arrays of 64 KiB and more return their block to the cache when they are freed, and
 the next step of a training loop takes it back instead of mapping fresh pages from

@@ -49,7 +49,7 @@ class Linear(Module):
         if not isinstance(x, Tensor):
             raise TypeError(f"Linear expects a Tensor, got {type(x).__name__}")
         # From the table: self.weight fails the normal lookup before Module.__getattr__
-        # finds it, about a microsecond a lookup. A plain tensor assigned in place of a
+        # finds it, half a microsecond a lookup. A plain tensor assigned in place of a
         # Parameter (or bias=False's None) is an ordinary attribute.
         params = self._parameters
         weight = params["weight"] if "weight" in params else self.weight
