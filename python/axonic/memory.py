@@ -4,10 +4,10 @@ Every autograd operation (forward and backward) runs inside ``cached_arrays()`` 
 call form, ``call_with_cached_arrays``), which makes axonic's block cache NumPy's
 allocator for the arrays created there (NumPy's NEP 49 handler, scoped to the current
 thread/async context and restored on exit). Arrays of 64 KiB and more return their
-block to the cache when they are freed, and
-the next step of a training loop takes it back instead of mapping fresh pages from
-the operating system, which costs one zero-filled page fault per 4 KiB. It plays the
-role CuPy's memory pool plays for CUDA tensors.
+block to the cache when they are freed, and the next step of a training loop takes it
+back instead of mapping fresh pages from the operating system, which costs one
+zero-filled page fault per 4 KiB. It plays the role CuPy's memory pool plays for CUDA
+tensors.
 
 The cache keeps at most ``memory_stats()["limit_bytes"]`` of free blocks: a quarter
 of physical memory unless the environment variable ``AXONIC_CPU_CACHE_MB`` says
