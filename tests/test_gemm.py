@@ -256,11 +256,13 @@ def test_gemm_same_result_single_and_multi_threaded():
 # 2-3 and 100x200 (k = 32) on 2; with fewer tiles each, they take the grid above. With
 # op(B) = Bᵀ, 203x11 (AVX-512) and 3x300 run as dot products, split by rows and columns,
 # and 150x14 (AVX-512) and 150x7 (AVX2) read A in place, every thread packing Bᵀ, as does
-# 150x40 in 3-vector tiles (AVX-512) and 150x14 in 2-vector tiles (AVX2).
+# 150x40 in 3-vector tiles (AVX-512) and 150x14 in 2-vector tiles (AVX2). 900x70 with
+# k = 600 gives each thread several row blocks and two K blocks, the second partial: with
+# op(B) = B each K block of B is packed row by row (pack_row_panels), shared or owned.
 THREADED_SHAPES = [(130, 300, 520), (20, 517, 300), (150, 2000, 9), (700, 70, 130),
                    (300, 300, 200), (1000, 1000, 3), (5, 40, 12000), (203, 11, 300),
                    (3, 300, 700), (150, 14, 90), (150, 7, 90), (150, 40, 90), (64, 100, 64),
-                   (250, 300, 1), (100, 200, 32)]
+                   (250, 300, 1), (100, 200, 32), (900, 70, 600)]
 
 
 @pytest.fixture

@@ -43,6 +43,9 @@ constexpr int64_t kMaxPanelsForAInPlace = 8;
 // L2 affinity, so that repacking A for each group costs a few percent at most.
 constexpr int64_t kMinGroupPanels = 16;
 
+// Rows of B one thread packs at a time when the threads share B's packing.
+constexpr int64_t kPackRowsPerTask = 32;
+
 // One tile of the blocked path: A's panel (packed, or MR rows in place, a_row_step
 // apart along unit-stride k) times B's panel (packed, rows NR apart, or in place, rows
 // ldb apart). A tile whose columns fit in fewer vectors (the last panel of N = 784 is
@@ -93,7 +96,12 @@ void gemm_shared_blocks(const GemmShape& s, T alpha, const T* a, const T* b, T b
       for (int64_t pc = 0; pc < s.k; pc += B::kc) {
         const int64_t kc = min64(B::kc, s.k - pc);
         const T beta_now = pc == 0 ? beta : T(1);  // later K blocks accumulate onto C
-        if (kB == Operand::packed) {
+        if (kB == Operand::packed && !s.trans_b) {  // threads take slices of B's rows
+#pragma omp for schedule(static)
+          for (int64_t p0 = 0; p0 < kc; p0 += kPackRowsPerTask)
+            pack_row_panels<T, NR>(b + (pc + p0) * s.ldb + jc, s.ldb, nc,
+                                   min64(kPackRowsPerTask, kc - p0), kc, packed_b + p0 * NR);
+        } else if (kB == Operand::packed) {  // op(B) = Bᵀ: threads take whole panels
 #pragma omp for schedule(static)
           for (int64_t jp = 0; jp < b_panels; ++jp)
             pack_panel<T, NR>(b, s.ldb, s.trans_b, jc + jp * NR, int(min64(NR, nc - jp * NR)),
@@ -259,6 +267,11 @@ void gemm_owned_blocks(const GemmShape& s, T alpha, const T* a, const T* b, T be
       for (int64_t pc = 0; pc < s.k; pc += B::kc) {
         const int64_t kc = min64(B::kc, s.k - pc);
         const T beta_now = pc == 0 ? beta : T(1);  // later K blocks accumulate onto C
+        // With several row blocks the whole K block of the thread's B columns is packed
+        // first, row by row where op(B) = B; else each panel right before its tiles.
+        const bool packed_by_rows = kB == Operand::packed && !one_row_block && !s.trans_b;
+        if (packed_by_rows)
+          pack_row_panels<T, NR>(b + pc * s.ldb + jc, s.ldb, nc, kc, kc, packed_b);
         for (int64_t rb = 0; rb < row_blocks; ++rb) {
           const int64_t row0 = row_begin + my_tiles * rb / row_blocks * MR;
           const int64_t row1 = row_begin + my_tiles * (rb + 1) / row_blocks * MR;
@@ -273,7 +286,7 @@ void gemm_owned_blocks(const GemmShape& s, T alpha, const T* a, const T* b, T be
             const T* b_panel = b + pc * s.ldb + jc + col;
             if (kB == Operand::packed) {
               T* panel = one_row_block ? packed_b : packed_b + col / NR * kc * NR;
-              if (one_row_block || rb == 0)
+              if (one_row_block || (rb == 0 && !packed_by_rows))
                 pack_panel<T, NR>(b, s.ldb, s.trans_b, jc + col, cols, pc, kc, panel);
               b_panel = panel;
             }

@@ -173,6 +173,32 @@ inline void pack_columns(const T* src, int64_t ld, int count, int64_t kc, T* __r
       for (int w = count; w < W; ++w) panel[p * W + w] = T(0);
 }
 
+// Packs `rows` steps of a block of op(B) = B (row p at src + p * ld, nc columns) into
+// the W-wide panels of a packed block whose panels hold panel_rows steps each:
+//
+//   packed[(j / W) * panel_rows * W + p * W + j % W] = src[p * ld + j],
+//
+// zero past nc in the last panel. Row by row, so each row of B is read once, front to
+// back, where the prefetcher streams it; panel by panel (pack_rows) each row is a jump of
+// ld and only W elements are read there (2 threads, 2 runs of 9: 1024^3 +1.6%, 512^3 +3%).
+template <typename T, int W>
+inline void pack_row_panels(const T* src, int64_t ld, int64_t nc, int64_t rows, int64_t panel_rows,
+                            T* __restrict packed) {
+  const int64_t full_panels = nc / W;
+  const int tail = int(nc - full_panels * W);
+  for (int64_t p = 0; p < rows; ++p) {
+    const T* row = src + p * ld;
+    for (int64_t jp = 0; jp < full_panels; ++jp)
+      std::memcpy(packed + (jp * panel_rows + p) * W, row + jp * W, sizeof(T) * W);
+    if (tail > 0) {
+      T* dst = packed + (full_panels * panel_rows + p) * W;
+      int w = 0;
+      for (; w < tail; ++w) dst[w] = row[full_panels * W + w];
+      for (; w < W; ++w) dst[w] = T(0);
+    }
+  }
+}
+
 // X is op(M)[., p0:p0+kc] restricted to `count` rows/columns starting at w0; see the
 // layouts above. `along_p` says which one M has.
 template <typename T, int W>
