@@ -21,19 +21,21 @@
 
 namespace axonic::cpu::AXONIC_ISA {
 
+// dst[0:count] = row[0:count], dst[count:W] = 0: one step of a panel narrower than W.
+template <typename T, int W>
+inline void copy_zero_padded(const T* row, int count, T* __restrict dst) {
+  int w = 0;
+  for (; w < count; ++w) dst[w] = row[w];
+  for (; w < W; ++w) dst[w] = T(0);
+}
+
 template <typename T, int W>
 inline void pack_rows(const T* src, int64_t ld, int count, int64_t kc, T* __restrict panel) {
   if (count == W) {  // a copy of constant size is inlined as vector moves: no call per row
     for (int64_t p = 0; p < kc; ++p) std::memcpy(panel + p * W, src + p * ld, sizeof(T) * W);
     return;
   }
-  for (int64_t p = 0; p < kc; ++p) {
-    const T* row = src + p * ld;
-    T* dst = panel + p * W;
-    int w = 0;
-    for (; w < count; ++w) dst[w] = row[w];
-    for (; w < W; ++w) dst[w] = T(0);
-  }
+  for (int64_t p = 0; p < kc; ++p) copy_zero_padded<T, W>(src + p * ld, count, panel + p * W);
 }
 
 // Scalar transpose of the block w in [w0, w1), p in [p0, p1).
@@ -180,7 +182,8 @@ inline void pack_columns(const T* src, int64_t ld, int count, int64_t kc, T* __r
 //
 // zero past nc in the last panel. Row by row, so each row of B is read once, front to
 // back, where the prefetcher streams it; panel by panel (pack_rows) each row is a jump of
-// ld and only W elements are read there (2 threads, 2 runs of 9: 1024^3 +1.6%, 512^3 +3%).
+// ld and only W elements are read there (2 threads, AVX-512, medians of 7-9 interleaved
+// runs: 512^3 +3%, 1024^3 +1.6%, 2048^3 and 4096^3 +0.5-0.7%).
 template <typename T, int W>
 inline void pack_row_panels(const T* src, int64_t ld, int64_t nc, int64_t rows, int64_t panel_rows,
                             T* __restrict packed) {
@@ -190,12 +193,9 @@ inline void pack_row_panels(const T* src, int64_t ld, int64_t nc, int64_t rows, 
     const T* row = src + p * ld;
     for (int64_t jp = 0; jp < full_panels; ++jp)
       std::memcpy(packed + (jp * panel_rows + p) * W, row + jp * W, sizeof(T) * W);
-    if (tail > 0) {
-      T* dst = packed + (full_panels * panel_rows + p) * W;
-      int w = 0;
-      for (; w < tail; ++w) dst[w] = row[full_panels * W + w];
-      for (; w < W; ++w) dst[w] = T(0);
-    }
+    if (tail > 0)
+      copy_zero_padded<T, W>(row + full_panels * W, tail,
+                             packed + (full_panels * panel_rows + p) * W);
   }
 }
 
