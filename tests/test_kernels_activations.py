@@ -58,7 +58,9 @@ def test_matches_reference(simd_level, kind, dtype, size):
     check_against_reference(kind, x, DEFAULT_ALPHA.get(kind, 0.0))
 
 
-@pytest.mark.parametrize("shape", [(3, 4, 5), (2, 1, 7, 3), (33, 1), (0, 4)])
+# Up to 6 axes a shape is held inline (csrc/common/dims.h); 7 and 9 spill to the heap.
+@pytest.mark.parametrize("shape", [(3, 4, 5), (2, 1, 7, 3), (33, 1), (0, 4), (2, 1, 3, 2, 1, 2),
+                                   (2, 1, 3, 2, 1, 2, 3), (1, 2, 1, 3, 1, 2, 1, 2, 2)])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kind", ACTIVATIONS)
 def test_multidimensional_shapes(simd_level, kind, dtype, shape):
@@ -281,6 +283,17 @@ def test_wrong_output_shape_is_refused():
         cpu.activation_backward("relu", x, np.zeros((4, 4), np.float32), np.empty_like(x))
     with pytest.raises(ValueError, match="grad_in must have the shape of saved"):
         cpu.activation_backward("relu", x, x.copy(), np.empty((4, 6), np.float32))
+
+
+def test_shapes_of_many_axes_are_compared_and_named_in_full():
+    # 8 axes: past the 6 held inline (csrc/common/dims.h), so these shapes live on the heap.
+    x = np.zeros((1, 2, 1, 2, 1, 2, 1, 3), np.float32)
+    out = np.empty((1, 2, 1, 2, 1, 2, 1, 4), np.float32)
+    expected = ("out must have the shape of x (1, 2, 1, 2, 1, 2, 1, 3), got "
+                "(1, 2, 1, 2, 1, 2, 1, 4)")
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        cpu.activation_forward("relu", x, out)
+    cpu.activation_forward("relu", x, np.empty_like(x))  # equal 8-axis shapes pass
 
 
 def test_not_an_ndarray_is_a_type_error():

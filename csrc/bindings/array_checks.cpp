@@ -1,6 +1,7 @@
 #include "bindings/array_checks.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <utility>
 
@@ -37,9 +38,10 @@ FloatArray to_float_array(py::array a, const char* name, bool writable) {
     throw py::type_error(concat(name, " must be float32 or float64, got ", dtype_name(a)));
   if (writable && !a.writeable())
     throw std::invalid_argument(concat(name, " is an output and must be writable"));
-  std::vector<int64_t> shape(a.shape(), a.shape() + a.ndim());
+  Dims shape(a.shape(), a.shape() + a.ndim());
+  Dims strides(a.strides(), a.strides() + a.ndim());
   void* data = const_cast<void*>(a.data());
-  return FloatArray{std::move(a), t, std::move(shape), data};
+  return FloatArray{std::move(a), t, shape, strides, data};
 }
 
 // [lo, hi): the bytes an array touches; empty for an array without elements.
@@ -58,15 +60,20 @@ std::pair<uintptr_t, uintptr_t> byte_range(const ArrayLayout& x) {
 // Whether two distinct elements of x may sit at one address (a broadcast axis, or
 // rows longer than the row stride). Visiting the stepped axes from the smallest
 // |stride| up, each stride must clear the bytes the smaller axes already span: never
-// passes an overlapping layout, and refuses only exotic non-overlapping ones.
+// passes an overlapping layout, and refuses only exotic non-overlapping ones. For
+// matrices and stacks of them (up to 3 axes, as matrix_layout checks first); any
+// more axes are refused.
 bool may_overlap_itself(const ArrayLayout& x) {
   if (x.size() == 0) return false;
-  std::vector<std::pair<int64_t, int64_t>> axes;  // (|stride| in bytes, length)
+  if (x.shape.size() > 3) return true;
+  std::array<std::pair<int64_t, int64_t>, 3> axes;  // (|stride| in bytes, length)
+  size_t stepped = 0;
   for (size_t i = 0; i < x.shape.size(); ++i)
-    if (x.shape[i] > 1) axes.emplace_back(std::abs(x.strides[i]), x.shape[i]);
-  std::sort(axes.begin(), axes.end());
+    if (x.shape[i] > 1) axes[stepped++] = {std::abs(x.strides[i]), x.shape[i]};
+  std::sort(axes.begin(), axes.begin() + stepped);
   int64_t span = x.itemsize;
-  for (auto [stride, length] : axes) {
+  for (size_t i = 0; i < stepped; ++i) {
+    const auto [stride, length] = axes[i];
     if (stride < span) return true;
     span += (length - 1) * stride;
   }
@@ -82,8 +89,13 @@ std::string layout_fix(const ArrayLayout& x, const char* name) {
 py::object layout_shadow(const ArrayLayout& x) {
   py::dict iface;
   iface["version"] = 3;
-  iface["shape"] = py::tuple(py::cast(x.shape));
-  iface["strides"] = py::tuple(py::cast(x.strides));
+  const auto as_tuple = [](const Dims& values) {
+    py::tuple t(values.size());
+    for (size_t i = 0; i < values.size(); ++i) t[i] = values[i];
+    return t;
+  };
+  iface["shape"] = as_tuple(x.shape);
+  iface["strides"] = as_tuple(x.strides);
   iface["typestr"] = concat("|V", x.itemsize);
   iface["data"] = py::make_tuple(x.data, true);
   py::object holder = py::module_::import("types").attr("SimpleNamespace")();
@@ -102,8 +114,8 @@ int64_t FloatArray::size() const {
 std::string FloatArray::shape_string() const { return axonic::shape_string(shape); }
 
 ArrayLayout FloatArray::layout() const {
-  return {shape, std::vector<int64_t>(array.strides(), array.strides() + array.ndim()),
-          static_cast<int64_t>(array.itemsize()), reinterpret_cast<uintptr_t>(data), "numpy"};
+  return {shape, strides, static_cast<int64_t>(array.itemsize()), reinterpret_cast<uintptr_t>(data),
+          "numpy"};
 }
 
 int64_t ArrayLayout::size() const {
@@ -149,7 +161,7 @@ MatrixLayout matrix_layout(const ArrayLayout& x, const char* name, MatrixAccess 
   const bool empty = x.size() == 0;
   // Element strides of the axes the kernel steps along; -1 marks an axis it never
   // steps along (length 1, or any axis of an empty array), whose stride is ignored.
-  std::vector<int64_t> step(ndim, -1);
+  std::array<int64_t, 3> step{-1, -1, -1};
   for (int64_t i = 0; i < ndim; ++i) {
     if (empty || x.shape[i] == 1) continue;
     const int64_t stride = x.strides[i];

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "common/dims.h"
+
 namespace axonic::bind {
 
 namespace py = pybind11;
@@ -21,11 +23,13 @@ namespace py = pybind11;
 enum class FloatType { f32, f64 };
 
 // Where an array's elements lie, for the checks of strided views (matrix_view) that
-// NumPy arrays and CUDA arrays (cuda_arrays.h) share. `data` is only compared and
-// offset, never read, so it may be a device address.
+// NumPy arrays and CUDA arrays (cuda_arrays.h) share: a view of the array's own facts,
+// valid while that FloatArray or DeviceArray lives (layout() is taken once per check,
+// with no copies). `data` is only compared and offset, never read, so it may be a
+// device address.
 struct ArrayLayout {
-  std::vector<int64_t> shape;
-  std::vector<int64_t> strides;  // bytes, one per axis
+  const Dims& shape;
+  const Dims& strides;  // bytes, one per axis
   int64_t itemsize;
   uintptr_t data;      // address of element (0, ..., 0)
   const char* module;  // "numpy" or "cupy": whose ascontiguousarray a message suggests
@@ -37,7 +41,8 @@ struct ArrayLayout {
 struct FloatArray {
   py::array array;
   FloatType dtype;
-  std::vector<int64_t> shape;
+  Dims shape;
+  Dims strides;  // bytes, one per axis
   void* data;  // writable pointer; only use as output when created with writable=true
 
   int64_t ndim() const { return static_cast<int64_t>(shape.size()); }
@@ -106,20 +111,21 @@ struct MatrixLayout {
 // otherwise, naming the strides and the <module>.ascontiguousarray fix.
 MatrixLayout matrix_layout(const ArrayLayout& x, const char* name, MatrixAccess access);
 
-// A matrix_layout together with its array (FloatArray, or DeviceArray of cuda_arrays.h).
+// A matrix_layout together with its array (FloatArray, or DeviceArray of cuda_arrays.h),
+// which it refers to and which must outlive it (a binding's validated arguments do).
 template <class Array>
 struct StridedMatrixOf : MatrixLayout {
-  Array array;  // the validated array; array.data is element (0, 0[, 0])
+  const Array* array;  // the validated array; array->data is element (0, 0[, 0])
 
   template <typename T>
-  T* matrix(int64_t i) const { return array.template ptr<T>() + i * batch_stride; }
+  T* matrix(int64_t i) const { return array->template ptr<T>() + i * batch_stride; }
 };
 using StridedMatrix = StridedMatrixOf<FloatArray>;
 
 // `x` (float_array_view, device_float_array_view) read in place as matrix_layout says.
 template <class Array>
 StridedMatrixOf<Array> matrix_view(const Array& x, const char* name, MatrixAccess access) {
-  return {matrix_layout(x.layout(), name, access), x};
+  return {matrix_layout(x.layout(), name, access), &x};
 }
 
 // Checks the output does not share an element with an input, exactly for strided
@@ -130,7 +136,7 @@ void require_no_shared_elements(const ArrayLayout& out, const char* out_name,
 template <class Array>
 void require_no_overlap(const StridedMatrixOf<Array>& out, const char* out_name,
                         const StridedMatrixOf<Array>& in, const char* in_name) {
-  require_no_shared_elements(out.array.layout(), out_name, in.array.layout(), in_name);
+  require_no_shared_elements(out.array->layout(), out_name, in.array->layout(), in_name);
 }
 
 // Calls f(T{}) with T = float or double matching the dtype.

@@ -73,7 +73,7 @@ Conv2dGeometry conv_geometry(const Array& x_like, const Array& weight, const Arr
   g.out_h = conv2d_output_size(g.in_h, g.kernel_h, g.stride_h, g.pad_h, g.dilation_h);
   g.out_w = conv2d_output_size(g.in_w, g.kernel_w, g.stride_w, g.pad_w, g.dilation_w);
   check_conv2d_geometry(g, op);
-  const std::vector<int64_t> expected{g.batch, g.out_channels, g.out_h, g.out_w};
+  const Dims expected{g.batch, g.out_channels, g.out_h, g.out_w};
   AXONIC_CHECK(out_like.shape == expected, op, ": ", out_name, " must have shape ",
                shape_string(expected), ", got ", out_like.shape_string());
   return g;
@@ -113,7 +113,7 @@ Conv2dForwardArgs<Array> conv2d_forward_args(Parse parse, py::handle x_obj,
   if (!bias_obj.is_none()) {
     a.bias = {parse(bias_obj, "bias", false), true};
     require_same_dtype(a.x, "x", a.bias.array, "bias");
-    AXONIC_CHECK(a.bias.array.shape == std::vector<int64_t>{a.g.out_channels}, op,
+    AXONIC_CHECK(a.bias.array.shape == Dims{a.g.out_channels}, op,
                  ": bias must have shape (", a.g.out_channels, ",), got ",
                  a.bias.array.shape_string());
     require_no_overlap(a.out, "out", a.bias.array, "bias");
@@ -178,7 +178,7 @@ Conv2dBackwardBiasArgs<Array> conv2d_backward_bias_args(Parse parse, py::handle 
   a.batch = a.grad_out.shape[0];
   a.channels = a.grad_out.shape[1];
   a.plane = a.grad_out.shape[2] * a.grad_out.shape[3];
-  AXONIC_CHECK(a.grad_bias.shape == std::vector<int64_t>{a.channels}, op,
+  AXONIC_CHECK(a.grad_bias.shape == Dims{a.channels}, op,
                ": grad_bias must have shape (", a.channels, ",), got ",
                a.grad_bias.shape_string());
   require_no_overlap(a.grad_bias, "grad_bias", a.grad_out, "grad_out");
@@ -211,7 +211,7 @@ Conv2dBackwardArgs<Array> conv2d_backward_args(Parse parse, py::handle grad_out_
                       groups);
   // An optional output: None, or a writable array of x's dtype and the expected shape.
   const auto optional_output = [&](py::handle obj, const char* name,
-                                   const std::vector<int64_t>& shape) {
+                                   const Dims& shape) {
     OptionalArray<Array> out;
     if (obj.is_none()) return out;
     out = {parse(obj, name, true), true};

@@ -22,7 +22,7 @@ struct CpuDropout : CpuPolicy {
     AXONIC_CHECK((a.flags() & py::array::c_style) != 0, name,
                  " must be C-contiguous; pass numpy.ascontiguousarray(", name, ")");
     AXONIC_CHECK(!writable || a.writeable(), name, " must be writable (it is an output)");
-    return {a, std::vector<int64_t>(a.shape(), a.shape() + a.ndim()),
+    return {a, Dims(a.shape(), a.shape() + a.ndim()),
             static_cast<uint8_t*>(const_cast<void*>(a.data()))};
   }
 

@@ -18,7 +18,7 @@ struct CpuSoftmax : CpuPolicy {
   }
   static LabelArray labels(py::handle obj, const char* name) {
     py::array_t<int64_t> labels = int64_array(obj, name);
-    return {labels, std::vector<int64_t>(labels.shape(), labels.shape() + labels.ndim()),
+    return {labels, Dims(labels.shape(), labels.shape() + labels.ndim()),
             labels.data()};
   }
 

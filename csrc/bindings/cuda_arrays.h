@@ -25,8 +25,8 @@ struct DeviceArray {
   py::object owner;  // keeps the array alive while the binding runs
   ElementType element;
   FloatType dtype;  // meaningful for f32 / f64 arrays only
-  std::vector<int64_t> shape;
-  std::vector<int64_t> strides;  // bytes (C-contiguous ones when the interface gives none)
+  Dims shape;
+  Dims strides;  // bytes (C-contiguous ones when the interface gives none)
   void* data;                    // device pointer
   int64_t itemsize;
 

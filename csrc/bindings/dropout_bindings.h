@@ -29,7 +29,7 @@ namespace axonic::bind {
 // A dropout mask as a module holds it: uint8, C-contiguous, in the module's memory.
 struct MaskArray {
   py::object owner;  // keeps the array alive while the binding runs
-  std::vector<int64_t> shape;
+  Dims shape;
   uint8_t* data;
 };
 

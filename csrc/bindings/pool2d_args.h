@@ -40,9 +40,9 @@ inline constexpr const char* kAvgPool2dBackwardDoc =
 
 // The shape of a parsed array: a NumPy array's, or the shape member of the others.
 template <class Array>
-std::vector<int64_t> parsed_shape(const Array& a) {
+Dims parsed_shape(const Array& a) {
   if constexpr (std::is_base_of_v<py::array, Array>)
-    return std::vector<int64_t>(a.shape(), a.shape() + a.ndim());
+    return Dims(a.shape(), a.shape() + a.ndim());
   else
     return a.shape;
 }
@@ -76,9 +76,9 @@ Pool2dGeometry pool_geometry(const Array& x_like, const char* op, const Pair& ke
 
 // `shape` (of the array called `name`) must be (N, C, out_h, out_w) for x_like (N, C, H, W).
 template <class Array>
-void require_output_shape(const std::vector<int64_t>& shape, const char* op, const char* name,
+void require_output_shape(const Dims& shape, const char* op, const char* name,
                           const Array& x_like, const Pool2dGeometry& g) {
-  const std::vector<int64_t> expected{x_like.shape[0], x_like.shape[1], g.out_h, g.out_w};
+  const Dims expected{x_like.shape[0], x_like.shape[1], g.out_h, g.out_w};
   AXONIC_CHECK(shape == expected, op, ": ", name, " must have shape ", shape_string(expected),
                ", got ", shape_string(shape));
 }
@@ -134,7 +134,7 @@ MaxPoolBackwardArgs<Array, Index> max_pool2d_backward_args(Parse parse,
   require_same_dtype(a.grad_out, "grad_out", a.grad_in, "grad_in");
   require_nchw(a.grad_out, op, "grad_out");
   require_nchw(a.grad_in, op, "grad_in");
-  const std::vector<int64_t> argmax_shape = parsed_shape(a.argmax);
+  const Dims argmax_shape = parsed_shape(a.argmax);
   AXONIC_CHECK(argmax_shape == a.grad_out.shape, op, ": argmax must have the shape of grad_out ",
                a.grad_out.shape_string(), ", got ", shape_string(argmax_shape));
   AXONIC_CHECK(a.grad_in.shape[0] == a.grad_out.shape[0] &&

@@ -34,7 +34,7 @@ namespace axonic::bind {
 // Class labels as a module holds them: int64, C-contiguous, in the module's memory.
 struct LabelArray {
   py::object owner;  // keeps the array alive while the binding runs
-  std::vector<int64_t> shape;
+  Dims shape;
   const int64_t* data;
 };
 

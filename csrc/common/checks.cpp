@@ -2,7 +2,7 @@
 
 namespace axonic {
 
-std::string shape_string(const std::vector<int64_t>& shape) {
+std::string shape_string(const Dims& shape) {
   std::ostringstream os;
   os << '(';
   for (size_t i = 0; i < shape.size(); ++i) {

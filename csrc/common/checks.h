@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "common/dims.h"
+
 namespace axonic {
 
 // Streams every argument into one string: concat("got ", 3, " rows").
@@ -20,7 +22,7 @@ std::string concat(const Args&... args) {
 }
 
 // "(2, 3, 4)", the way NumPy prints a shape.
-std::string shape_string(const std::vector<int64_t>& shape);
+std::string shape_string(const Dims& shape);
 
 }  // namespace axonic
 
