@@ -53,6 +53,20 @@ def test_call_with_cached_arrays_returns_and_restores_even_on_error():
     assert handler_name() == "default_allocator"
 
 
+def test_call_with_cached_arrays_restores_the_allocator_it_found():
+    def fails():
+        raise KeyError("from fn")
+
+    with memory.cached_arrays():  # nested: the cache was already the allocator
+        assert memory.call_with_cached_arrays(handler_name) == "axonic_block_cache"
+        assert handler_name() == "axonic_block_cache"
+    with pytest.raises(KeyError, match="from fn"):  # fn's own exception, unchanged
+        memory.call_with_cached_arrays(fails)
+    assert handler_name() == "default_allocator"
+    with pytest.raises(TypeError, match="expects fn"):
+        memory.call_with_cached_arrays()
+
+
 def test_a_freed_block_is_reused(fresh_cache):
     with memory.cached_arrays():
         a = np.ones(BIG)

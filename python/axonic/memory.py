@@ -40,15 +40,10 @@ class cached_arrays:  # noqa: N801 (used like a function: ``with cached_arrays()
         _swap_allocator(self._previous)
 
 
-def call_with_cached_arrays(fn, *args):
-    """``fn(*args)`` with the cache as NumPy's allocator, as ``with cached_arrays():``
-    does, without a context-manager object: half the cost (0.3 instead of 0.6 us), paid
-    by every autograd operation."""
-    previous = _swap_allocator(_block_cache_handler)
-    try:
-        return fn(*args)
-    finally:
-        _swap_allocator(previous)
+# fn(*args) with the cache as NumPy's allocator, as ``with cached_arrays():`` does, in
+# one native call: 0.21 us on top of the call, against 0.32 for the same in Python and
+# 0.6 for the context manager; every autograd operation pays it.
+call_with_cached_arrays = _cpu.call_with_cached_arrays
 
 
 def memory_stats() -> dict[str, int]:
