@@ -127,6 +127,8 @@ template <class Array>
 StridedMatrixOf<Array> matrix_view(const Array& x, const char* name, MatrixAccess access) {
   return {matrix_layout(x.layout(), name, access), &x};
 }
+template <class Array>  // a temporary would be gone before the view is used
+StridedMatrixOf<Array> matrix_view(const Array&& x, const char* name, MatrixAccess access) = delete;
 
 // Checks the output does not share an element with an input, exactly for strided
 // views: arrays whose byte ranges interleave (two column slices of one buffer) pass.
