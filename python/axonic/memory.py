@@ -19,9 +19,6 @@ from __future__ import annotations
 
 from . import _cpu
 
-_swap_allocator = _cpu.swap_array_allocator
-_block_cache_handler = _cpu.block_cache_handler
-
 
 class cached_arrays:  # noqa: N801 (used like a function: ``with cached_arrays():``)
     """Context manager: NumPy arrays created inside come from axonic's block cache.
@@ -33,11 +30,11 @@ class cached_arrays:  # noqa: N801 (used like a function: ``with cached_arrays()
     __slots__ = ("_previous",)
 
     def __enter__(self) -> cached_arrays:
-        self._previous = _swap_allocator(_block_cache_handler)
+        self._previous = _cpu.swap_array_allocator(_cpu.block_cache_handler)
         return self
 
     def __exit__(self, *exc_info) -> None:
-        _swap_allocator(self._previous)
+        _cpu.swap_array_allocator(self._previous)
 
 
 # fn(*args) with the cache as NumPy's allocator, as ``with cached_arrays():`` does, in
