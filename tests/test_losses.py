@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -432,8 +433,13 @@ def test_cross_entropy_ignore_index_may_be_a_real_class():
 
 
 def test_cross_entropy_all_rows_ignored_gives_nan_like_pytorch():
-    loss = F.cross_entropy(T(np.zeros((2, 3))), T([-100, -100]))
+    x = T(np.zeros((2, 3)), requires_grad=True)
+    loss = F.cross_entropy(x, T([-100, -100]))
     assert np.isnan(loss.item())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the 0 / 0 of the mean is expected, not warned about
+        loss.backward()
+    assert_close(x.grad, np.zeros((2, 3), np.float32))  # PyTorch's gradient too
     assert F.cross_entropy(T(np.zeros((2, 3))), T([-100, -100]), reduction="sum").item() == 0
 
 

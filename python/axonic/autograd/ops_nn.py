@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..backends.spec import BACKWARD_FROM_OUTPUT
 from .function import Function
 
@@ -57,14 +59,20 @@ class Softmax(Function):
 
 
 class SoftmaxCrossEntropy(Function):
-    """Per-row loss (N,) of softmax(logits (N, C)) against labels (N,) or probabilities (N, C).
+    """Softmax cross-entropy of logits (N, C) against labels (N,) or probabilities (N, C),
+    reduced in the same operation.
 
-    The target is a constant (no gradient). One fused kernel computes the
-    softmax and the loss; the backward reuses the saved probabilities.
+    loss_i = row_weight_i * CE(softmax(logits_i), target_i), row_weight (N,) optional;
+    reduction 'none' returns loss (N,), 'sum' its sum and 'mean' its sum / divisor, both
+    0-d. The target and row_weight are constants (no gradient). One fused kernel
+    computes the softmax and the loss; the backward reuses the saved probabilities.
+    Reducing here rather than with Tensor operations saves a training step three graph
+    nodes (weights, sum, division), each a forward and a backward call.
     """
 
     @staticmethod
-    def forward(ctx, logits, target, ignore_index):
+    def forward(ctx, logits, target, ignore_index, row_weight=None, reduction="none",
+                divisor=1.0):
         xp = ctx.xp
         logits = xp.ascontiguousarray(logits)
         target = xp.ascontiguousarray(target)
@@ -72,14 +80,31 @@ class SoftmaxCrossEntropy(Function):
         probs = xp.empty_like(logits)
         ctx.backend.softmax_cross_entropy_forward(logits, target, loss, probs, ignore_index)
         ctx.save_for_backward(probs, target)
-        ctx.ignore_index = ignore_index
-        return loss
+        ctx.ignore_index, ctx.row_weight = ignore_index, row_weight
+        ctx.reduction, ctx.divisor = reduction, divisor
+        if row_weight is not None:
+            loss *= row_weight
+        if reduction == "none":
+            return loss
+        total = loss.sum()
+        if reduction == "sum":
+            return total
+        with np.errstate(divide="ignore", invalid="ignore"):  # every row ignored: NaN
+            return total / divisor
 
     @staticmethod
     def backward(ctx, grad):
+        xp = ctx.xp
         probs, target = ctx.saved
-        grad_logits = ctx.xp.empty_like(probs)
+        if ctx.reduction != "none":  # d(sum)/d(loss_i) = 1, d(mean)/d(loss_i) = 1 / divisor
+            if ctx.reduction == "mean":
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    grad = grad / ctx.divisor
+            grad = xp.broadcast_to(grad, probs.shape[:1])
+        if ctx.row_weight is not None:
+            grad = grad * ctx.row_weight
+        grad_logits = xp.empty_like(probs)
         ctx.backend.softmax_cross_entropy_backward(
-            probs, target, ctx.xp.ascontiguousarray(grad), grad_logits, ctx.ignore_index
+            probs, target, xp.ascontiguousarray(grad), grad_logits, ctx.ignore_index
         )
         return grad_logits

@@ -260,6 +260,8 @@ def _class_rows(fn: str, input: Tensor) -> tuple[Tensor, tuple[int, ...]]:
         raise ValueError(f"{fn}: input needs a class dimension, got a scalar")
     if input.ndim == 1:
         return input.reshape(1, -1), ()
+    if input.ndim == 2:  # already rows: no reshape node in the graph
+        return input, input.shape[:1]
     classes = input.shape[1]
     batch_shape = (input.shape[0],) + input.shape[2:]
     if input.ndim > 2:
@@ -348,8 +350,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
             probs = probs * (1.0 - label_smoothing) + label_smoothing / classes
         if class_weight is not None:
             probs = probs * class_weight
-        per_row = SoftmaxCrossEntropy.apply(logits, probs.astype(dtype), ignore_index)
-        return _reduce(per_row.reshape(batch_shape), reduction)
+        return _softmax_cross_entropy(logits, probs.astype(dtype), ignore_index, None,
+                                      reduction, logits.shape[0], batch_shape)
 
     labels = _labels(fn, target, batch_shape, classes, ignore_index)
     row_weight = _label_row_weights(labels, ignore_index, class_weight, dtype)
@@ -360,12 +362,24 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         probs[labels == ignore_index] = 0.0
         if class_weight is not None:
             probs *= class_weight
-        per_row = SoftmaxCrossEntropy.apply(logits, probs, ignore_index)
-    else:
-        per_row = SoftmaxCrossEntropy.apply(logits, labels, ignore_index)
-        if class_weight is not None:
-            per_row = per_row * row_weight
-    return _reduce(per_row.reshape(batch_shape), reduction, row_weight.sum())
+        return _softmax_cross_entropy(logits, probs, ignore_index, None, reduction,
+                                      row_weight.sum(), batch_shape)
+    return _softmax_cross_entropy(logits, labels, ignore_index,
+                                  row_weight if class_weight is not None else None, reduction,
+                                  row_weight.sum(), batch_shape)
+
+
+def _softmax_cross_entropy(logits: Tensor, target: np.ndarray, ignore_index: int,
+                           row_weight: np.ndarray | None, reduction: str, divisor,
+                           batch_shape: tuple[int, ...]) -> Tensor:
+    """The fused kernel's loss, reduced by it: rows (M, C) against labels (M,) or
+    probabilities (M, C), each row's loss times row_weight (M,) when given; 'mean'
+    divides the sum by ``divisor``, 'none' returns the losses shaped ``batch_shape``."""
+    loss = SoftmaxCrossEntropy.apply(logits, target, ignore_index, row_weight, reduction,
+                                     float(divisor))
+    if reduction == "none" and loss.shape != batch_shape:
+        return loss.reshape(batch_shape)
+    return loss
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
