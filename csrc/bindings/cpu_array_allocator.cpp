@@ -103,6 +103,28 @@ class PendingError {
 #endif
 };
 
+PyMethodDef call_with_cached_arrays_def = {
+    "call_with_cached_arrays",
+    // METH_FASTCALL's signature differs from PyCFunction's; the cast through void (*)()
+    // says so (-Wcast-function-type).
+    reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(call_with_cached_arrays)),
+    METH_FASTCALL,
+    "call_with_cached_arrays(fn, *args): fn(*args) with the block cache as NumPy's\n"
+    "allocator; the previous allocator is restored afterwards, whether fn returns or raises."};
+
+py::dict stats_dict(const cpu::BlockCacheStats& s) {
+  py::dict d;
+  d["in_use_bytes"] = s.in_use_bytes;
+  d["cached_bytes"] = s.cached_bytes;
+  d["limit_bytes"] = s.limit_bytes;
+  d["blocks"] = s.block_count;
+  d["hits"] = s.hits;
+  d["misses"] = s.misses;
+  return d;
+}
+
+}  // namespace
+
 // call_with_cached_arrays(fn, *args): fn(*args) with the block cache as NumPy's
 // allocator, restoring the previous one whether fn returns or raises. One native call
 // where the Python form took two native allocator swaps and a frame: 0.21 us on top
@@ -129,28 +151,6 @@ PyObject* call_with_cached_arrays(PyObject*, PyObject* const* args, Py_ssize_t n
   if (fn_error.pending()) fn_error.raise();
   return result;
 }
-
-PyMethodDef call_with_cached_arrays_def = {
-    "call_with_cached_arrays",
-    // METH_FASTCALL's signature differs from PyCFunction's; the cast through void (*)()
-    // says so (-Wcast-function-type).
-    reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(call_with_cached_arrays)),
-    METH_FASTCALL,
-    "call_with_cached_arrays(fn, *args): fn(*args) with the block cache as NumPy's\n"
-    "allocator; the previous allocator is restored afterwards, whether fn returns or raises."};
-
-py::dict stats_dict(const cpu::BlockCacheStats& s) {
-  py::dict d;
-  d["in_use_bytes"] = s.in_use_bytes;
-  d["cached_bytes"] = s.cached_bytes;
-  d["limit_bytes"] = s.limit_bytes;
-  d["blocks"] = s.block_count;
-  d["hits"] = s.hits;
-  d["misses"] = s.misses;
-  return d;
-}
-
-}  // namespace
 
 void register_array_allocator(py::module_& m) {
   if (_import_array() < 0) throw py::error_already_set();

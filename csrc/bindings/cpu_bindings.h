@@ -18,5 +18,10 @@ void register_batch_norm(py::module_& m);
 void register_dropout(py::module_& m);
 void register_pooling(py::module_& m);
 void register_conv2d(py::module_& m);
+void register_function_apply(py::module_& m);
+
+// call_with_cached_arrays(fn, *args) (cpu_array_allocator.cpp) as a METH_FASTCALL
+// function: args[0] is fn; also called by function_apply.
+PyObject* call_with_cached_arrays(PyObject* self, PyObject* const* args, Py_ssize_t nargs);
 
 }  // namespace axonic::bind

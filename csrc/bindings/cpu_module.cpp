@@ -67,4 +67,5 @@ PYBIND11_MODULE(_cpu, m) {
   axonic::bind::register_dropout(m);
   axonic::bind::register_pooling(m);
   axonic::bind::register_conv2d(m);
+  axonic::bind::register_function_apply(m);
 }

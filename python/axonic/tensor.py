@@ -18,6 +18,7 @@ from .autograd import ops_linalg as la
 from .autograd import ops_nn as nn_ops
 from .autograd import ops_reduce as red
 from .autograd import ops_shape as sh
+from .autograd.function import bind_tensor_type
 from .autograd.engine import run_backward
 from .backends.spec import DEFAULT_ALPHA
 from .grad_mode import is_grad_enabled
@@ -444,6 +445,9 @@ class Tensor:
 
     def log_softmax(self, axis: int = -1):
         return nn_ops.Softmax.apply(self, axis, True)
+
+
+bind_tensor_type(Tensor)  # the class Function.apply wraps its results in
 
 
 class _ToDevice(Function):
