@@ -440,6 +440,15 @@ def test_cross_entropy_all_rows_ignored_gives_nan_like_pytorch():
         warnings.simplefilter("error")  # the 0 / 0 of the mean is expected, not warned about
         loss.backward()
     assert_close(x.grad, np.zeros((2, 3), np.float32))  # PyTorch's gradient too
+
+
+def test_cross_entropy_with_zero_total_weight_is_nan_like_pytorch():
+    x = T(np.zeros((2, 3)), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = F.cross_entropy(x, T([1, 2]), weight=T([1.0, 0.0, 0.0]))
+        loss.backward()
+    assert np.isnan(loss.item()) and np.isnan(x.grad.numpy()).all()
     assert F.cross_entropy(T(np.zeros((2, 3))), T([-100, -100]), reduction="sum").item() == 0
 
 

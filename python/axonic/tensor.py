@@ -18,8 +18,8 @@ from .autograd import ops_linalg as la
 from .autograd import ops_nn as nn_ops
 from .autograd import ops_reduce as red
 from .autograd import ops_shape as sh
-from .autograd.function import bind_tensor_type
 from .autograd.engine import run_backward
+from .autograd.function import bind_tensor_type
 from .backends.spec import DEFAULT_ALPHA
 from .grad_mode import is_grad_enabled
 

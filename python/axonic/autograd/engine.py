@@ -8,9 +8,22 @@ cost no extra pass over the weights."""
 
 from __future__ import annotations
 
+# axonic.tensor imports this module, so it is partly initialised here; run_backward reads
+# _tensor.Tensor at call time.
+from .. import tensor as _tensor
 from ..backends import get_backend
 from ..grad_mode import no_grad
 from ..memory import cached_arrays
+
+
+def _appears_once(item, items) -> bool:
+    """Whether ``item`` is in ``items`` exactly once, by identity (arrays compare
+    elementwise). A plain loop: a generator cost a microsecond per call, several per node."""
+    count = 0
+    for other in items:
+        if other is item:
+            count += 1
+    return count == 1
 
 
 def _accumulate(dst, src, device: str) -> None:
@@ -61,7 +74,7 @@ def _accumulation_targets(inputs: list, grads: dict, owned: set) -> tuple:
         if array is not None:
             data = parent._data
             if (array.dtype != data.dtype or array.shape != data.shape
-                    or not array.flags.c_contiguous or sum(p is parent for p in inputs) > 1):
+                    or not array.flags.c_contiguous or not _appears_once(parent, inputs)):
                 array = None
         targets.append(array)
     return tuple(targets)
@@ -69,8 +82,7 @@ def _accumulation_targets(inputs: list, grads: dict, owned: set) -> tuple:
 
 def run_backward(root, grad) -> None:
     """Accumulates d(root)/d(leaf) * grad into every leaf's ``.grad`` that requires grad."""
-    from ..tensor import Tensor
-
+    wrap = _tensor.Tensor._wrap
     grads = {id(root): grad}
     # Gradients nothing else references: sums made here, and the outputs of a Function
     # that declares fresh_grads. A leaf adopts such an array as its .grad; any other
@@ -87,7 +99,7 @@ def run_backward(root, grad) -> None:
             if node is None:  # a leaf: accumulate across backward calls, as PyTorch does
                 if tensor.grad is None:
                     adopt = key in owned and g.dtype == tensor._data.dtype
-                    tensor.grad = Tensor._wrap(g if adopt else g.astype(tensor._data.dtype))
+                    tensor.grad = wrap(g if adopt else g.astype(tensor._data.dtype))
                 else:
                     _accumulate(tensor.grad._data, g, tensor.device)
                 continue
@@ -104,7 +116,7 @@ def run_backward(root, grad) -> None:
                     continue
                 if targets is not None and parent_grad is targets[i]:
                     continue  # backward added it into the leaf's .grad or the sum itself
-                if parent_grad.shape != parent.shape:
+                if parent_grad.shape != parent._data.shape:
                     raise RuntimeError(
                         f"internal error: {node.function.__name__}.backward returned a gradient "
                         f"of shape {parent_grad.shape} for an input of shape {parent.shape}"
@@ -119,7 +131,7 @@ def run_backward(root, grad) -> None:
                         owned.add(key)
                 else:
                     grads[key] = parent_grad
-                    if fresh and sum(other is parent_grad for other in input_grads) == 1:
+                    if fresh and _appears_once(parent_grad, input_grads):
                         owned.add(key)
                     else:
                         owned.discard(key)

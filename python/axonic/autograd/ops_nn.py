@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
 from ..backends.spec import BACKWARD_FROM_OUTPUT
 from .function import Function
@@ -89,18 +89,22 @@ class SoftmaxCrossEntropy(Function):
         total = loss.sum()
         if reduction == "sum":
             return total
-        with np.errstate(divide="ignore", invalid="ignore"):  # every row ignored: NaN
-            return total / divisor
+        if divisor == 0:  # every row ignored: 0 / 0, NaN as in PyTorch, without the warning
+            return total * math.nan
+        return total / divisor
 
     @staticmethod
     def backward(ctx, grad):
         xp = ctx.xp
         probs, target = ctx.saved
         if ctx.reduction != "none":  # d(sum)/d(loss_i) = 1, d(mean)/d(loss_i) = 1 / divisor
+            rows = xp.empty(probs.shape[:1], dtype=probs.dtype)
             if ctx.reduction == "mean":
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    grad = grad / ctx.divisor
-            grad = xp.broadcast_to(grad, probs.shape[:1])
+                # A total weight of 0 gives NaN, as in PyTorch; the kernel still writes 0
+                # into ignored rows, so a batch with every row ignored gets zeros.
+                grad = grad * (1.0 / ctx.divisor if ctx.divisor else math.nan)
+            rows[...] = grad
+            grad = rows
         if ctx.row_weight is not None:
             grad = grad * ctx.row_weight
         grad_logits = xp.empty_like(probs)
