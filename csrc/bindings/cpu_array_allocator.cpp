@@ -104,11 +104,7 @@ class PendingError {
 };
 
 PyMethodDef call_with_cached_arrays_def = {
-    "call_with_cached_arrays",
-    // METH_FASTCALL's signature differs from PyCFunction's; the cast through void (*)()
-    // says so (-Wcast-function-type).
-    reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(call_with_cached_arrays)),
-    METH_FASTCALL,
+    "call_with_cached_arrays", fastcall_function<call_with_cached_arrays>(), METH_FASTCALL,
     "call_with_cached_arrays(fn, *args): fn(*args) with the block cache as NumPy's\n"
     "allocator; the previous allocator is restored afterwards, whether fn returns or raises."};
 

@@ -24,4 +24,11 @@ void register_function_apply(py::module_& m);
 // function: args[0] is fn; also called by function_apply.
 PyObject* call_with_cached_arrays(PyObject* self, PyObject* const* args, Py_ssize_t nargs);
 
+// A METH_FASTCALL function as the PyCFunction a PyMethodDef holds: the signatures differ,
+// and the cast through void (*)() says so (-Wcast-function-type).
+template <PyObject* (*fn)(PyObject*, PyObject* const*, Py_ssize_t)>
+PyCFunction fastcall_function() {
+  return reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fn));
+}
+
 }  // namespace axonic::bind

@@ -255,20 +255,13 @@ PyObject* apply(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   return out.release();
 }
 
-// METH_FASTCALL's signature differs from PyCFunction's; the cast through void (*)() says
-// so (-Wcast-function-type).
-template <auto fn>
-PyCFunction fastcall() {
-  return reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fn));
-}
-
 PyMethodDef apply_def = {
-    "function_apply", fastcall<apply>(), METH_FASTCALL,
+    "function_apply", fastcall_function<apply>(), METH_FASTCALL,
     "function_apply(cls, *args): Function.apply (autograd/function.py): runs cls.forward on\n"
     "the arrays of the Tensor arguments and wraps the result, recording the graph node\n"
     "when an input requires grad and grad mode is on."};
 PyMethodDef configure_def = {
-    "configure_function_apply", fastcall<configure>(), METH_FASTCALL,
+    "configure_function_apply", fastcall_function<configure>(), METH_FASTCALL,
     "configure_function_apply(tensor_type, context_type, node_type, get_backend, grad_state,\n"
     "ndarray_type): the classes and functions function_apply uses; the first call wins."};
 
