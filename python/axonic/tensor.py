@@ -86,7 +86,9 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, array) -> Tensor:
-        """A tensor around ``array`` without copying (for results of operations)."""
+        """A tensor around ``array`` without copying (for results of operations). The native
+        Function.apply (csrc/bindings/cpu_function_apply.cpp, wrap_result) sets the same four
+        slots: a new slot goes there too."""
         t = cls.__new__(cls)
         t._data, t.grad, t._node, t.requires_grad = array, None, None, False
         return t

@@ -89,7 +89,8 @@ class SoftmaxCrossEntropy(Function):
         total = loss.sum()
         if reduction == "sum":
             return total
-        if divisor == 0:  # every row ignored: 0 / 0, NaN as in PyTorch, without the warning
+        if divisor == 0:  # zero total weight (every row ignored or weighted 0): NaN, as
+            # PyTorch gives, without NumPy's 0 / 0 warning
             return total * math.nan
         return total / divisor
 
