@@ -153,6 +153,18 @@ def test_reduction_over_numpy_integer_axes(op):
         assert_close(getattr(axonic.tensor(x), op)(axis=axis), getattr(np, op)(x, axis=axis))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.bool_])
+@pytest.mark.parametrize("axis", [None, 1, (0, 2)], ids=str)
+def test_mean_matches_numpy_bit_for_bit_in_its_dtype(dtype, axis):
+    # float32 over 1000 elements accumulates rounding: the same sum and division as
+    # NumPy's mean, or a different dtype (integers and bools widen to float64), shows.
+    x = (np.random.default_rng(0).standard_normal((10, 10, 10)) * 100).astype(dtype)
+    actual = axonic.tensor(x).mean(axis=axis).numpy()
+    expected = np.asarray(x.mean(axis=axis))
+    assert actual.dtype == expected.dtype
+    assert np.array_equal(actual, expected)
+
+
 @pytest.mark.parametrize("op, pick", [("max", np.max), ("min", np.min)])
 def test_max_min_share_the_gradient_between_ties(op, pick):
     data = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])

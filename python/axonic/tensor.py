@@ -119,7 +119,9 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - NumPy's name
-        return self.permute(*reversed(range(self.ndim)))
+        # Straight to Permute: the axes are a permutation by construction, and permute()'s
+        # check cost more than the transpose (x.T on 8x8: 3.6 -> 1.5 us).
+        return sh.Permute.apply(self, tuple(range(self.ndim - 1, -1, -1)))
 
     def size(self, dim: int | None = None):
         return self.shape if dim is None else self.shape[dim]

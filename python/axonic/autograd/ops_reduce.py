@@ -32,6 +32,15 @@ def _expand_reduced(xp, grad, input_shape, axes, keepdims):
     return grad
 
 
+def _spread(xp, grad, input_shape, axes, keepdims):
+    """The reduced gradient repeated over the reduced axes: a new array of the input's
+    shape. Filled by assignment, which costs a third of ``broadcast_to(...).copy()`` on
+    small tensors (about 1 us against 3)."""
+    out = xp.empty(input_shape, dtype=grad.dtype)
+    out[...] = _expand_reduced(xp, grad, input_shape, axes, keepdims)
+    return out
+
+
 class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis, keepdims):
@@ -41,8 +50,7 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        grad = _expand_reduced(ctx.xp, grad, ctx.shape, ctx.axes, ctx.keepdims)
-        return ctx.xp.broadcast_to(grad, ctx.shape).copy()
+        return _spread(ctx.xp, grad, ctx.shape, ctx.axes, ctx.keepdims)
 
 
 class Mean(Function):
@@ -55,12 +63,15 @@ class Mean(Function):
             ctx.count *= x.shape[a]
         if ctx.count == 0:
             raise ValueError(f"mean of an empty tensor of shape {x.shape} over axes {ctx.axes}")
-        return x.mean(axis=ctx.axes, keepdims=keepdims)
+        if x.dtype.kind == "f" and x.dtype.itemsize >= 4:
+            # The sum over the count, as NumPy's mean computes float32/float64 (same
+            # accumulator, same dtype), without mean's Python wrapper: 1.5 us against 4.
+            return x.sum(axis=ctx.axes, keepdims=keepdims) / ctx.count
+        return x.mean(axis=ctx.axes, keepdims=keepdims)  # integers and float16 widen
 
     @staticmethod
     def backward(ctx, grad):
-        grad = _expand_reduced(ctx.xp, grad, ctx.shape, ctx.axes, ctx.keepdims) / ctx.count
-        return ctx.xp.broadcast_to(grad, ctx.shape).copy()
+        return _spread(ctx.xp, grad / ctx.count, ctx.shape, ctx.axes, ctx.keepdims)
 
 
 class Extremum(Function):
