@@ -279,13 +279,13 @@ def _labels(fn: str, target, batch_shape: tuple[int, ...], classes: int,
     labels = target._data
     # Two reductions settle the usual case, every label a class index, in a third of
     # the time of the elementwise test below, which also finds the first bad label.
-    in_range = labels.size == 0 or (labels.min() >= 0 and labels.max() < classes)
-    bad = None if in_range else (labels != ignore_index) & ((labels < 0) | (labels >= classes))
-    if bad is not None and bad.any():
-        position = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{fn}: label {labels[position].item()} at position {position} is out "
-                         f"of range: expected 0 <= label < {classes} "
-                         f"(or ignore_index={ignore_index})")
+    if labels.size and not (labels.min() >= 0 and labels.max() < classes):
+        bad = (labels != ignore_index) & ((labels < 0) | (labels >= classes))
+        if bad.any():
+            position = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(f"{fn}: label {labels[position].item()} at position {position} is "
+                             f"out of range: expected 0 <= label < {classes} "
+                             f"(or ignore_index={ignore_index})")
     return np.ascontiguousarray(labels.reshape(-1), dtype=np.int64)
 
 
